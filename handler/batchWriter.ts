@@ -1,0 +1,188 @@
+// Groups pending tag writes by identical tag set and sends them as CreateTags calls of up to 1000
+// IDs, isolating the IDs that make EC2 reject a whole call.
+import type { Logger } from "./ports";
+import { tagSetKey, type Tag } from "./tagPolicy";
+
+/** EC2 refuses CreateTags with more than 1000 resource IDs. */
+export const MAX_IDS_PER_CALL = 1000;
+/** Bound on IDs held across all tag sets, so memory stays flat however many tag sets a run meets. */
+export const MAX_PENDING_IDS = 10_000;
+
+/**
+ * Codes that blame particular IDs: the rest of the call would have succeeded without them.
+ * An array, not a Set: Pulumi's closure serializer captures a module-level Set as an empty object.
+ */
+const PER_RESOURCE_CODES: readonly string[] = [
+  "InvalidSnapshot.NotFound",
+  "InvalidAMIID.NotFound",
+  "InvalidAMIID.Unavailable",
+  "InvalidAMIID.Malformed",
+  "InvalidSnapshotID.Malformed",
+  "InvalidID",
+  "TagLimitExceeded",
+];
+const RESOURCE_ID = /\b(?:ami|snap)-[0-9a-f]+\b/g;
+
+export interface Failure {
+  id: string;
+  code: string;
+  message: string;
+}
+
+export type SendCreateTags = (ids: string[], tags: Tag[]) => Promise<void>;
+
+export interface BatchWriterOptions {
+  send: SendCreateTags;
+  log: Logger;
+  /** "ami" or "snapshot", for logs. */
+  kind: string;
+  dryRun: boolean;
+  /** True once the run must not start another API call. */
+  outOfTime: () => boolean;
+  onFailure: (failure: Failure) => void;
+}
+
+export interface BatchWriter {
+  add(id: string, tags: Tag[]): Promise<void>;
+  /** Sends everything still pending. */
+  flush(): Promise<void>;
+  /** IDs written (or, in a dry run, that would have been). */
+  readonly written: number;
+  /** IDs never sent because time ran out. */
+  readonly notReached: number;
+}
+
+export function createBatchWriter(options: BatchWriterOptions): BatchWriter {
+  const groups = new Map<string, { tags: Tag[]; ids: string[] }>();
+  let pending = 0;
+  let written = 0;
+  let notReached = 0;
+
+  async function sendGroup(key: string): Promise<void> {
+    const group = groups.get(key);
+    if (!group) {
+      return;
+    }
+    groups.delete(key);
+    pending -= group.ids.length;
+    for (let start = 0; start < group.ids.length; start += MAX_IDS_PER_CALL) {
+      const ids = group.ids.slice(start, start + MAX_IDS_PER_CALL);
+      if (options.outOfTime()) {
+        notReached += group.ids.length - start;
+        return;
+      }
+      if (options.dryRun) {
+        written += ids.length;
+        options.log.info("dry run: would tag batch", {
+          kind: options.kind,
+          count: ids.length,
+          tags: group.tags,
+        });
+      } else {
+        const ok = await writeIsolating(ids, group.tags);
+        written += ok;
+        options.log.info("tagged batch", {
+          kind: options.kind,
+          count: ok,
+          failed: ids.length - ok,
+          tags: group.tags,
+        });
+      }
+    }
+  }
+
+  /** Writes `ids`, splitting around IDs EC2 refuses; returns how many were tagged. */
+  async function writeIsolating(ids: string[], tags: Tag[]): Promise<number> {
+    try {
+      await options.send(ids, tags);
+      return ids.length;
+    } catch (error) {
+      const { code, message } = describeError(error);
+      if (!PER_RESOURCE_CODES.includes(code)) {
+        ids.forEach((id) => fail(id, code, message));
+        return 0;
+      }
+      const named = new Set((message.match(RESOURCE_ID) ?? []).filter((id) => ids.includes(id)));
+      if (named.size > 0) {
+        named.forEach((id) => fail(id, code, message));
+        return retryRest(
+          ids.filter((id) => !named.has(id)),
+          tags,
+        );
+      }
+      if (ids.length === 1) {
+        fail(ids[0], code, message);
+        return 0;
+      }
+      // EC2 did not say which ID it refused: bisect, so one bad ID costs about 2·log2(n) calls.
+      const middle = Math.ceil(ids.length / 2);
+      const left = await retryRest(ids.slice(0, middle), tags);
+      return left + (await retryRest(ids.slice(middle), tags));
+    }
+  }
+
+  async function retryRest(ids: string[], tags: Tag[]): Promise<number> {
+    if (ids.length === 0) {
+      return 0;
+    }
+    if (options.outOfTime()) {
+      notReached += ids.length;
+      return 0;
+    }
+    return writeIsolating(ids, tags);
+  }
+
+  function fail(id: string, code: string, message: string): void {
+    options.onFailure({ id, code, message });
+    options.log.warn("tag write failed", { kind: options.kind, id, code, error: message });
+  }
+
+  function largestGroup(): string {
+    let best = "";
+    let size = -1;
+    for (const [key, group] of groups) {
+      if (group.ids.length > size) {
+        [best, size] = [key, group.ids.length];
+      }
+    }
+    return best;
+  }
+
+  return {
+    async add(id, tags) {
+      const key = tagSetKey(tags);
+      let group = groups.get(key);
+      if (!group) {
+        group = { tags, ids: [] };
+        groups.set(key, group);
+      }
+      group.ids.push(id);
+      pending += 1;
+      if (group.ids.length >= MAX_IDS_PER_CALL) {
+        await sendGroup(key);
+      } else if (pending > MAX_PENDING_IDS) {
+        await sendGroup(largestGroup());
+      }
+    },
+    async flush() {
+      for (const key of [...groups.keys()]) {
+        await sendGroup(key);
+      }
+    },
+    get written() {
+      return written;
+    },
+    get notReached() {
+      return notReached;
+    },
+  };
+}
+
+/** The EC2 error code (the SDK puts it in `name`) and message of anything thrown. */
+export function describeError(error: unknown): { code: string; message: string } {
+  if (error instanceof Error) {
+    const code = (error as { Code?: string }).Code ?? error.name;
+    return { code: code || "Error", message: error.message };
+  }
+  return { code: "Error", message: String(error) };
+}

@@ -1,0 +1,53 @@
+// The Lambda entry point. `createHandler` is the CallbackFunction's callbackFactory: Pulumi
+// serializes it, and it runs once per cold start, so the SDK client and the parsed environment are
+// built here, never at module scope (the serializer would capture them by value).
+import { createEc2Client } from "./ec2Client";
+import { jsonLogger } from "./ports";
+import { buildResponse, errorBody, type TaggerResponse } from "./response";
+import { parseEnvironment, type HandlerSettings } from "./settings";
+import { tagBackups } from "./tagger";
+
+/** The part of Lambda's context object the handler uses. */
+export interface LambdaContext {
+  getRemainingTimeInMillis(): number;
+}
+
+export type TaggerHandler = (event: unknown, context: LambdaContext) => Promise<TaggerResponse>;
+
+/** Leave 10% of the run's time, between 1 and 30 seconds, for the last call and the summary. */
+export function safetyMarginMs(initialRemainingMs: number): number {
+  return Math.min(30_000, Math.max(1_000, Math.floor(initialRemainingMs * 0.1)));
+}
+
+export function createHandler(): TaggerHandler {
+  const log = jsonLogger((line) => console.log(line));
+  let settings: HandlerSettings | undefined;
+  let setupError: unknown;
+  try {
+    settings = parseEnvironment(process.env);
+  } catch (error) {
+    setupError = error;
+  }
+  const ec2 = createEc2Client();
+
+  return async (_event, context) => {
+    try {
+      if (settings === undefined) {
+        throw setupError;
+      }
+      const remainingMs = () => context.getRemainingTimeInMillis();
+      const report = await tagBackups(
+        { ec2, clock: () => new Date(), log, remainingMs },
+        { ...settings, safetyMarginMs: safetyMarginMs(remainingMs()) },
+      );
+      const response = buildResponse(report);
+      log.info(response.message, { ...response });
+      return response;
+    } catch (error) {
+      const body = errorBody(error);
+      log.error(body.message, body);
+      // Rethrown so Lambda records an error: the Errors metric, async retries and alarms need it.
+      throw error;
+    }
+  };
+}

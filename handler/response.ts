@@ -1,0 +1,54 @@
+// The Lambda's response: the seed's fields first, so existing consumers keep working, then ours.
+import type { Failure } from "./batchWriter";
+import type { TagReport } from "./tagger";
+
+export interface TaggerResponse {
+  statusCode: 200;
+  message: string;
+  amis_tagged: number;
+  snapshots_tagged: number;
+  retention_days: number;
+  delete_on: string;
+  amis_skipped: number;
+  snapshots_skipped: number;
+  failed: Failure[];
+  failed_count: number;
+  complete: boolean;
+  dry_run: boolean;
+  amis_planned: number;
+  snapshots_planned: number;
+  amis_unchanged: number;
+  snapshots_unchanged: number;
+}
+
+export function buildResponse(report: TagReport): TaggerResponse {
+  const amis = report.amis.tagged;
+  const snapshots = report.snapshots.tagged;
+  const message = report.dryRun
+    ? `Dry run: would tag ${amis} AMIs and ${snapshots} snapshots`
+    : `Successfully tagged ${amis} AMIs and ${snapshots} snapshots`;
+  return {
+    statusCode: 200,
+    message: report.complete ? message : `${message} (stopped early; the next run continues)`,
+    amis_tagged: report.dryRun ? 0 : amis,
+    snapshots_tagged: report.dryRun ? 0 : snapshots,
+    retention_days: report.retentionDays,
+    delete_on: report.deleteOn,
+    amis_skipped: report.amis.skipped,
+    snapshots_skipped: report.snapshots.skipped,
+    failed: report.failures,
+    failed_count: report.failureCount,
+    complete: report.complete,
+    dry_run: report.dryRun,
+    amis_planned: report.amis.planned,
+    snapshots_planned: report.snapshots.planned,
+    amis_unchanged: report.amis.unchanged,
+    snapshots_unchanged: report.snapshots.unchanged,
+  };
+}
+
+/** The seed's error body, logged before a fatal error is rethrown. */
+export function errorBody(error: unknown): { statusCode: 500; message: string } {
+  const details = error instanceof Error ? error.message : String(error);
+  return { statusCode: 500, message: `Error in lambda execution: ${details}` };
+}

@@ -1,0 +1,199 @@
+// The tagger core: lists the account's AMIs and snapshots page by page, decides per resource, and
+// writes in batches. Everything it touches comes in through its ports.
+import {
+  CreateTagsCommand,
+  EC2Client,
+  paginateDescribeImages,
+  paginateDescribeSnapshots,
+} from "@aws-sdk/client-ec2";
+import { createBatchWriter, type Failure } from "./batchWriter";
+import { addDays, isoDateUtc } from "./dates";
+import type { Clock, Logger, RemainingTime } from "./ports";
+import { decideTags, type Tag } from "./tagPolicy";
+
+/** DescribeImages and DescribeSnapshots return at most 1000 items a page. */
+export const PAGE_SIZE = 1000;
+/** How many failures the response lists one by one; the count is always exact. */
+export const MAX_LISTED_FAILURES = 50;
+const MAX_EXAMPLES = 10;
+
+export interface TaggerPorts {
+  /** A real client: the SDK paginators insist on one. Tests stub its `send`. */
+  ec2: EC2Client;
+  clock: Clock;
+  log: Logger;
+  remainingMs: RemainingTime;
+}
+
+export interface TaggerSettings {
+  retentionDays: number;
+  extraTags: Record<string, string>;
+  dryRun: boolean;
+  /** Stop starting API calls when less time than this is left. */
+  safetyMarginMs: number;
+}
+
+export interface KindCounts {
+  listed: number;
+  /** Resources that needed a write this run. */
+  planned: number;
+  /** Written (or, in a dry run, that would have been). */
+  tagged: number;
+  /** Already ours with the current retention. */
+  unchanged: number;
+  /** Carry a Retention or DeleteOn tag we did not write. */
+  skipped: number;
+  failed: number;
+}
+
+export interface TagReport {
+  today: string;
+  deleteOn: string;
+  retentionDays: number;
+  dryRun: boolean;
+  complete: boolean;
+  amis: KindCounts;
+  snapshots: KindCounts;
+  failures: Failure[];
+  failureCount: number;
+}
+
+interface Listed {
+  id: string;
+  tags: Tag[] | undefined;
+}
+
+type Lister = (ec2: EC2Client) => AsyncIterable<Listed[]>;
+
+async function* listImages(ec2: EC2Client): AsyncIterable<Listed[]> {
+  const pages = paginateDescribeImages(
+    { client: ec2, pageSize: PAGE_SIZE, stopOnSameToken: true },
+    { Owners: ["self"] },
+  );
+  for await (const page of pages) {
+    yield (page.Images ?? []).map((image) => ({
+      id: image.ImageId ?? "",
+      tags: image.Tags as Tag[] | undefined,
+    }));
+  }
+}
+
+async function* listSnapshots(ec2: EC2Client): AsyncIterable<Listed[]> {
+  const pages = paginateDescribeSnapshots(
+    { client: ec2, pageSize: PAGE_SIZE, stopOnSameToken: true },
+    { OwnerIds: ["self"] },
+  );
+  for await (const page of pages) {
+    yield (page.Snapshots ?? []).map((snap) => ({
+      id: snap.SnapshotId ?? "",
+      tags: snap.Tags as Tag[] | undefined,
+    }));
+  }
+}
+
+function emptyCounts(): KindCounts {
+  return { listed: 0, planned: 0, tagged: 0, unchanged: 0, skipped: 0, failed: 0 };
+}
+
+/**
+ * Tags every AMI and snapshot the account owns in the client's region. Throws only when listing
+ * fails after the SDK's retries; per-resource write failures are reported, not thrown.
+ */
+export async function tagBackups(ports: TaggerPorts, settings: TaggerSettings): Promise<TagReport> {
+  const today = isoDateUtc(ports.clock());
+  const report: TagReport = {
+    today,
+    deleteOn: addDays(today, settings.retentionDays),
+    retentionDays: settings.retentionDays,
+    dryRun: settings.dryRun,
+    complete: true,
+    amis: emptyCounts(),
+    snapshots: emptyCounts(),
+    failures: [],
+    failureCount: 0,
+  };
+  const outOfTime = () => ports.remainingMs() < settings.safetyMarginMs;
+  const sendCreateTags = async (ids: string[], tags: Tag[]) => {
+    await ports.ec2.send(new CreateTagsCommand({ Resources: ids, Tags: tags }));
+  };
+
+  const kinds: [string, Lister, KindCounts][] = [
+    ["ami", listImages, report.amis],
+    ["snapshot", listSnapshots, report.snapshots],
+  ];
+  for (const [kind, list, counts] of kinds) {
+    const writer = createBatchWriter({
+      send: sendCreateTags,
+      log: ports.log,
+      kind,
+      dryRun: settings.dryRun,
+      outOfTime,
+      onFailure: (failure) => {
+        counts.failed += 1;
+        report.failureCount += 1;
+        if (report.failures.length < MAX_LISTED_FAILURES) {
+          report.failures.push(failure);
+        }
+      },
+    });
+    const skippedExamples: string[] = [];
+    const repairedExamples: string[] = [];
+    let repaired = 0;
+    for await (const page of list(ports.ec2)) {
+      for (const resource of page) {
+        counts.listed += 1;
+        const decision = decideTags(resource.tags, settings, today);
+        if (decision.action === "keep") {
+          counts.unchanged += 1;
+        } else if (decision.action === "skip") {
+          counts.skipped += 1;
+          if (skippedExamples.length < MAX_EXAMPLES) {
+            skippedExamples.push(`${resource.id}: ${decision.reason}`);
+          }
+        } else {
+          counts.planned += 1;
+          if (decision.warning) {
+            repaired += 1;
+            if (repairedExamples.length < MAX_EXAMPLES) {
+              repairedExamples.push(`${resource.id}: ${decision.warning}`);
+            }
+          }
+          await writer.add(resource.id, decision.tags);
+        }
+      }
+      // Checked between pages: a page already fetched is worth deciding, a new one is not.
+      if (outOfTime()) {
+        report.complete = false;
+        break;
+      }
+    }
+    await writer.flush();
+    counts.tagged = writer.written;
+    if (writer.notReached > 0) {
+      report.complete = false;
+    }
+    if (repaired > 0) {
+      ports.log.warn("our Retention tag with a missing or malformed DeleteOn; re-dated from today", {
+        kind,
+        count: repaired,
+        examples: repairedExamples,
+      });
+    }
+    if (counts.skipped > 0) {
+      ports.log.info("skipped resources with Retention or DeleteOn tags we did not write", {
+        kind,
+        count: counts.skipped,
+        examples: skippedExamples,
+      });
+    }
+    if (!report.complete) {
+      ports.log.warn("stopping early: too little time left; the next run continues", {
+        kind,
+        remainingMs: ports.remainingMs(),
+        notReached: writer.notReached,
+      });
+      break;
+    }
+  }
+  return report;
+}

@@ -1,0 +1,131 @@
+// The BackupTagger component: role, log group, function, schedule, and the permission that lets
+// the schedule invoke the function. Physical names follow the seed so operators find what it documents.
+import * as aws from "@pulumi/aws";
+import * as pulumi from "@pulumi/pulumi";
+import { createHandler } from "../handler/lambdaHandler";
+import { ENV } from "../handler/settings";
+import { DELETE_ON_KEY, RETENTION_KEY } from "../handler/tagRules";
+import { NAME_SUFFIXES, type StackConfig } from "./config";
+import { LAMBDA_TRUST_POLICY, buildTaggerPolicy } from "./iamPolicy";
+
+/**
+ * Packages in package.json's dependencies that must not be uploaded: deploy-time tools, and
+ * @aws-sdk/* which the nodejs22.x runtime ships (bundled, the archive would be about 26 MB).
+ * A test fails if the archive holds anything but the serialized handler.
+ */
+export const NOT_UPLOADED = ["@aws-sdk/client-ec2", "cron-validate"];
+
+export type BackupTaggerArgs = StackConfig;
+
+export class BackupTagger extends pulumi.ComponentResource {
+  public readonly functionName: pulumi.Output<string>;
+  public readonly functionArn: pulumi.Output<string>;
+  public readonly roleArn: pulumi.Output<string>;
+  public readonly logGroupName: pulumi.Output<string>;
+  public readonly ruleName: pulumi.Output<string>;
+  public readonly schedule: string;
+  public readonly retentionDays: number;
+
+  constructor(name: string, args: BackupTaggerArgs, opts?: pulumi.ComponentResourceOptions) {
+    super("ec2-backup-retention:index:BackupTagger", name, {}, opts);
+    const functionName = args.namePrefix;
+
+    const role = new aws.iam.Role(
+      `${name}-role`,
+      {
+        name: `${args.namePrefix}${NAME_SUFFIXES.role}${args.region}`,
+        description: "Lets the EC2 backup tagger list AMIs and snapshots and write its retention tags.",
+        assumeRolePolicy: JSON.stringify(LAMBDA_TRUST_POLICY),
+      },
+      { parent: this },
+    );
+
+    // Created by the stack, before the function, so Lambda never creates a group that keeps logs forever.
+    const logGroup = new aws.cloudwatch.LogGroup(
+      `${name}-logs`,
+      { name: `/aws/lambda/${functionName}`, retentionInDays: args.logRetentionDays },
+      { parent: this },
+    );
+
+    const partition = aws.getPartitionOutput({}, { parent: this }).partition;
+    const policy = new aws.iam.RolePolicy(
+      `${name}-policy`,
+      {
+        name: `${args.namePrefix}Policy`,
+        role: role.id,
+        policy: pulumi.all([partition, logGroup.arn]).apply(([partitionName, logGroupArn]) =>
+          JSON.stringify(
+            buildTaggerPolicy({
+              partition: partitionName,
+              region: args.region,
+              logGroupArn,
+              tagKeys: [RETENTION_KEY, DELETE_ON_KEY, ...Object.keys(args.extraTags)],
+            }),
+          ),
+        ),
+      },
+      { parent: this },
+    );
+
+    const fn = new aws.lambda.CallbackFunction(
+      `${name}-function`,
+      {
+        name: functionName,
+        description: "Tags every AMI and EBS snapshot the account owns with Retention and DeleteOn.",
+        callbackFactory: createHandler,
+        role,
+        runtime: aws.lambda.Runtime.NodeJS22dX,
+        memorySize: args.memorySize,
+        timeout: args.timeoutSeconds,
+        loggingConfig: { logFormat: "Text", logGroup: logGroup.name },
+        environment: {
+          variables: {
+            [ENV.retentionDays]: String(args.retentionDays),
+            [ENV.extraTags]: JSON.stringify(args.extraTags),
+            [ENV.dryRun]: String(args.dryRun),
+          },
+        },
+        codePathOptions: { extraExcludePackages: [...NOT_UPLOADED] },
+      },
+      { parent: this, dependsOn: [logGroup, policy] },
+    );
+
+    const rule = new aws.cloudwatch.EventRule(
+      `${name}-schedule`,
+      {
+        name: `${args.namePrefix}${NAME_SUFFIXES.rule}`,
+        description: `Runs ${functionName} to tag EC2 backups`,
+        scheduleExpression: args.schedule,
+      },
+      { parent: this },
+    );
+    new aws.cloudwatch.EventTarget(`${name}-target`, { rule: rule.name, arn: fn.arn }, { parent: this });
+    new aws.lambda.Permission(
+      `${name}-invoke`,
+      {
+        action: "lambda:InvokeFunction",
+        function: fn.name,
+        principal: "events.amazonaws.com",
+        sourceArn: rule.arn,
+      },
+      { parent: this },
+    );
+
+    this.functionName = fn.name;
+    this.functionArn = fn.arn;
+    this.roleArn = role.arn;
+    this.logGroupName = logGroup.name;
+    this.ruleName = rule.name;
+    this.schedule = args.schedule;
+    this.retentionDays = args.retentionDays;
+    this.registerOutputs({
+      functionName: this.functionName,
+      functionArn: this.functionArn,
+      roleArn: this.roleArn,
+      logGroupName: this.logGroupName,
+      ruleName: this.ruleName,
+      schedule: this.schedule,
+      retentionDays: this.retentionDays,
+    });
+  }
+}

@@ -1,0 +1,193 @@
+// The stack's configuration: one typed object, parsed from raw config strings by a pure function
+// (tests call it with plain objects) and loaded from pulumi.Config by a thin wrapper.
+import * as pulumi from "@pulumi/pulumi";
+import { MAX_RETENTION_DAYS, MIN_RETENTION_DAYS, extraTagProblems } from "../handler/tagRules";
+import { scheduleProblem } from "./schedule";
+
+export interface StackConfig {
+  /** The AWS region the stack deploys to and the tagger works in (`aws:region`). */
+  region: string;
+  /** Days from first tagging to DeleteOn. */
+  retentionDays: number;
+  /** EventBridge schedule expression. */
+  schedule: string;
+  /** Days CloudWatch Logs keeps the function's logs. */
+  logRetentionDays: number;
+  /** Lambda memory, MB. */
+  memorySize: number;
+  /** Lambda timeout, seconds. */
+  timeoutSeconds: number;
+  /** Tags added where their key is absent; never overwritten. */
+  extraTags: Record<string, string>;
+  /** Plan and report, write nothing. */
+  dryRun: boolean;
+  /** Prefix of every physical name, so two stacks can share an account and region. */
+  namePrefix: string;
+}
+
+/** Defaults for the project's keys; Pulumi.yaml declares the same (a test keeps them in step). */
+export const DEFAULTS = {
+  retentionDays: 90,
+  schedule: "rate(1 day)",
+  logRetentionDays: 14,
+  memorySize: 128,
+  timeoutSeconds: 300,
+  extraTags: {} as Record<string, string>,
+  dryRun: false,
+  namePrefix: "TagEC2Backups",
+};
+
+export type ProjectKey = keyof typeof DEFAULTS;
+export const PROJECT_KEYS = Object.keys(DEFAULTS) as ProjectKey[];
+
+/** The retention periods CloudWatch Logs accepts (0, "never expire", is deliberately not offered). */
+export const LOG_RETENTION_DAYS = [
+  1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653,
+];
+
+/** Suffixes appended to namePrefix; the longest bounds the prefix (IAM role and rule names: 64 characters). */
+export const NAME_SUFFIXES = { role: "LambdaRole-", rule: "-DailyEC2BackupTagger" };
+const MAX_NAME_LENGTH = 64;
+const REGION = /^[a-z]{2,4}(-[a-z]+)+-\d+$/;
+const NAME_PREFIX = /^[A-Za-z0-9_-]+$/;
+
+/** Raw values as Pulumi hands them over: strings, objects as JSON text. Keys: `aws:region` and project keys. */
+export type RawConfig = Record<string, string | undefined>;
+
+export type ParseResult = { ok: true; config: StackConfig } | { ok: false; errors: string[] };
+
+export function parseConfig(raw: RawConfig, project = "ec2-backup-retention"): ParseResult {
+  const errors: string[] = [];
+  const bad = (key: string, value: string | undefined, allowed: string) =>
+    errors.push(`${key.includes(":") ? key : `${project}:${key}`} = ${JSON.stringify(value)}: ${allowed}`);
+
+  const integer = (key: ProjectKey, min: number, max: number): number => {
+    const value = raw[key];
+    if (value === undefined) {
+      return DEFAULTS[key] as number;
+    }
+    const n = Number(value);
+    if (!/^-?\d+$/.test(value.trim()) || n < min || n > max) {
+      bad(key, value, `must be an integer from ${min} to ${max}`);
+    }
+    return n;
+  };
+
+  const region = raw["aws:region"];
+  if (region === undefined || !REGION.test(region)) {
+    bad(
+      "aws:region",
+      region,
+      "must be an AWS region such as us-east-1 (pulumi config set aws:region <region>)",
+    );
+  }
+
+  const retentionDays = integer("retentionDays", MIN_RETENTION_DAYS, MAX_RETENTION_DAYS);
+  const memorySize = integer("memorySize", 128, 10240);
+  const timeoutSeconds = integer("timeoutSeconds", 1, 900);
+
+  const logRetentionText = raw.logRetentionDays;
+  const logRetentionDays =
+    logRetentionText === undefined ? DEFAULTS.logRetentionDays : Number(logRetentionText);
+  if (
+    logRetentionText !== undefined &&
+    !(/^\d+$/.test(logRetentionText) && LOG_RETENTION_DAYS.includes(logRetentionDays))
+  ) {
+    bad("logRetentionDays", logRetentionText, `must be one of ${LOG_RETENTION_DAYS.join(", ")}`);
+  }
+
+  const schedule = raw.schedule ?? DEFAULTS.schedule;
+  const problem = scheduleProblem(schedule);
+  if (problem) {
+    bad("schedule", schedule, problem);
+  }
+
+  let extraTags = DEFAULTS.extraTags;
+  if (raw.extraTags !== undefined) {
+    let parsed: unknown;
+    try {
+      parsed = JSON.parse(raw.extraTags);
+    } catch {
+      parsed = undefined;
+    }
+    const problems =
+      parsed === undefined ? ["must be a JSON object of tag key to string value"] : extraTagProblems(parsed);
+    if (problems.length > 0) {
+      bad("extraTags", raw.extraTags, problems.join(", "));
+    } else {
+      extraTags = parsed as Record<string, string>;
+    }
+  }
+
+  const dryRunText = raw.dryRun ?? String(DEFAULTS.dryRun);
+  if (dryRunText !== "true" && dryRunText !== "false") {
+    bad("dryRun", raw.dryRun, "must be true or false");
+  }
+
+  const namePrefix = raw.namePrefix ?? DEFAULTS.namePrefix;
+  const longestSuffix = Math.max(
+    NAME_SUFFIXES.role.length + (region ?? "").length,
+    NAME_SUFFIXES.rule.length,
+  );
+  const maxPrefix = MAX_NAME_LENGTH - longestSuffix;
+  if (!NAME_PREFIX.test(namePrefix) || namePrefix.length > maxPrefix) {
+    bad(
+      "namePrefix",
+      raw.namePrefix,
+      `must be 1 to ${maxPrefix} letters, digits, - or _, so that the role name ` +
+        `(<prefix>${NAME_SUFFIXES.role}${region ?? "<region>"}) and the rule name (<prefix>${NAME_SUFFIXES.rule}) ` +
+        `stay within ${MAX_NAME_LENGTH} characters`,
+    );
+  }
+
+  for (const key of Object.keys(raw)) {
+    if (!key.includes(":") && !(PROJECT_KEYS as string[]).includes(key)) {
+      bad(key, raw[key], `unknown key; the known keys are ${PROJECT_KEYS.join(", ")}`);
+    }
+  }
+
+  if (errors.length > 0) {
+    return { ok: false, errors };
+  }
+  return {
+    ok: true,
+    config: {
+      region: region as string,
+      retentionDays,
+      schedule,
+      logRetentionDays,
+      memorySize,
+      timeoutSeconds,
+      extraTags,
+      dryRun: dryRunText === "true",
+      namePrefix,
+    },
+  };
+}
+
+/** The message of the one error bad config stops the program with. */
+export function configErrorMessage(errors: string[]): string {
+  return `Invalid stack configuration (${errors.length} problem${errors.length === 1 ? "" : "s"}):\n${errors
+    .map((e) => `  - ${e}`)
+    .join("\n")}`;
+}
+
+/**
+ * Reads the stack's config. Bad config throws one RunError listing every problem, before any
+ * resource is registered.
+ */
+export function loadConfig(): StackConfig {
+  const project = pulumi.getProject();
+  const raw: RawConfig = { "aws:region": new pulumi.Config("aws").get("region") };
+  const prefix = `${project}:`;
+  for (const [key, value] of Object.entries(pulumi.runtime.allConfig())) {
+    if (key.startsWith(prefix)) {
+      raw[key.slice(prefix.length)] = value;
+    }
+  }
+  const result = parseConfig(raw, project);
+  if (!result.ok) {
+    throw new pulumi.RunError(configErrorMessage(result.errors));
+  }
+  return result.config;
+}

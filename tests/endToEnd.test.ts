@@ -1,0 +1,276 @@
+// The exact code Pulumi would upload, run in a child Node.js process against the EC2 emulator:
+// under this Node.js and under Node.js 22, the Lambda runtime's version.
+import { expect } from "chai";
+import { spawnSync } from "node:child_process";
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { addDays, isoDateUtc } from "../handler/dates";
+import { createBatchWriter, type Failure } from "../handler/batchWriter";
+import { CreateTagsCommand, type EC2Client } from "@aws-sdk/client-ec2";
+import { INSTALL_HINT, motoInstalled, startMoto, type Emulator } from "./support/motoServer";
+import { findResource, lambdaArchive, loadStack } from "./support/pulumiMocks";
+import { createSnapshot, emulatorClient, seedPolicyCases, tagsById } from "./support/seedAccount";
+import { recordingLogger } from "./support/ec2Stub";
+
+const ROOT = join(__dirname, "..");
+const INVOKER = join(__dirname, "support", "invokeArchive.js");
+const inCi = process.env.CI === "true";
+
+interface Invocation {
+  ok: boolean;
+  node: string;
+  response?: Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
+  error?: { name: string; message: string };
+  stdout: string;
+}
+
+const runtimes: { label: string; command: string[] }[] = [
+  { label: `this Node.js (${process.version})`, command: [process.execPath] },
+  { label: "Node.js 22, the Lambda runtime's version", command: ["npx", "-y", "node@22"] },
+];
+
+function node22Available(): boolean {
+  const result = spawnSync("npx", ["-y", "node@22", "--version"], { encoding: "utf8", timeout: 240_000 });
+  return result.status === 0 && result.stdout.trim().startsWith("v22.");
+}
+
+describe("end to end: the serialized Lambda on the EC2 emulator", function () {
+  this.timeout(240_000);
+  let emulator: Emulator;
+  let ec2: EC2Client;
+  let archiveDir: string;
+  let environment: Record<string, string>;
+
+  before(async function () {
+    if (!motoInstalled()) {
+      if (inCi) {
+        throw new Error(`${INSTALL_HINT}; CI must run the emulator tests`);
+      }
+      this.skip();
+    }
+    emulator = await startMoto();
+    ec2 = emulatorClient(emulator.endpoint);
+    await loadStack({ "aws:region": "us-east-1", retentionDays: "90", extraTags: '{"Owner":"platform"}' });
+    archiveDir = mkdtempSync(join(tmpdir(), "tagger-archive-"));
+    for (const [name, text] of Object.entries(await lambdaArchive())) {
+      writeFileSync(join(archiveDir, name), text);
+    }
+    environment = findResource("aws:lambda/function:Function").inputs.environment.variables;
+  });
+
+  after(async () => {
+    await emulator?.stop();
+    if (archiveDir) {
+      rmSync(archiveDir, { recursive: true, force: true });
+    }
+  });
+
+  function invoke(command: string[], overrides: Record<string, string> = {}): Invocation {
+    const resultFile = join(archiveDir, "result.json");
+    rmSync(resultFile, { force: true });
+    const [program, ...args] = command;
+    const run = spawnSync(program, [...args, INVOKER, archiveDir, resultFile], {
+      encoding: "utf8",
+      timeout: 180_000,
+      env: {
+        PATH: process.env.PATH,
+        HOME: process.env.HOME,
+        // The Lambda runtime provides the SDK; here it comes from the project's node_modules.
+        NODE_PATH: join(ROOT, "node_modules"),
+        AWS_REGION: "us-east-1",
+        AWS_ENDPOINT_URL: emulator.endpoint,
+        AWS_ACCESS_KEY_ID: "testing",
+        AWS_SECRET_ACCESS_KEY: "testing",
+        AWS_LAMBDA_FUNCTION_NAME: "TagEC2Backups",
+        ...environment,
+        ...overrides,
+      },
+    });
+    let result: Omit<Invocation, "stdout">;
+    try {
+      result = JSON.parse(readFileSync(resultFile, "utf8"));
+    } catch {
+      throw new Error(`the invocation wrote no result (exit ${run.status}):\n${run.stderr}`);
+    }
+    return { ...result, stdout: run.stdout };
+  }
+
+  for (const runtime of runtimes) {
+    describe(`under ${runtime.label}`, () => {
+      let seeded: Awaited<ReturnType<typeof seedPolicyCases>>;
+      let seededTags: Record<string, Record<string, string>>;
+      let first: Invocation;
+      let today: string;
+
+      before(async function () {
+        if (runtime.command[0] === "npx" && !node22Available()) {
+          if (inCi) {
+            throw new Error("npx -y node@22 failed; CI must run the Node.js 22 pass");
+          }
+          this.skip();
+        }
+        await emulator.reset();
+        seeded = await seedPolicyCases(ec2);
+        seededTags = await tagsById(ec2);
+        today = isoDateUtc(new Date());
+        first = invoke(runtime.command);
+      });
+
+      it("runs under the intended Node.js and answers 200", () => {
+        expect(first.error).to.equal(undefined);
+        expect(first.ok).to.be.true;
+        if (runtime.command[0] === "npx") {
+          expect(first.node).to.match(/^v22\./);
+        }
+        expect(first.response).to.deep.include({
+          statusCode: 200,
+          retention_days: 90,
+          complete: true,
+          dry_run: false,
+        });
+      });
+
+      it("tags every case as the policy says", async () => {
+        const deleteOn = first.response?.delete_on as string;
+        // The child may have run just after midnight UTC.
+        expect([addDays(today, 90), addDays(today, 91)]).to.include(deleteOn);
+        const after = await tagsById(ec2);
+        const fresh = { Retention: "90days", DeleteOn: deleteOn, Owner: "platform" };
+        expect(after[seeded.imageNew]).to.deep.equal(fresh);
+        expect(after[seeded.snapshotNew]).to.deep.equal(fresh);
+        // Every untagged snapshot, including those moto creates behind each AMI, is new to us.
+        const untagged = Object.keys(seededTags).filter(
+          (id) => id.startsWith("snap-") && Object.keys(seededTags[id]).length === 0,
+        );
+        expect(untagged).to.include.members([seeded.snapshotNew, ...seeded.backingSnapshots]);
+        for (const id of untagged) {
+          expect(after[id], id).to.deep.equal(fresh);
+        }
+        const reanchored = { Retention: "90days", DeleteOn: "2027-02-18", Owner: "platform" };
+        expect(after[seeded.imageReanchored]).to.deep.equal(reanchored);
+        expect(after[seeded.snapshotReanchored]).to.deep.equal(reanchored);
+        expect(after[seeded.snapshotCurrent]).to.deep.equal(seededTags[seeded.snapshotCurrent]);
+        expect(after[seeded.snapshotHandTagged]).to.deep.equal({ Retention: "keep", Name: "do not touch" });
+        expect(after[seeded.snapshotForeignDeleteOn]).to.deep.equal({ DeleteOn: "2030-01-01" });
+        expect(after[seeded.snapshotOwnerSet]).to.deep.equal({
+          Retention: "90days",
+          DeleteOn: deleteOn,
+          Owner: "payments",
+        });
+        expect(after[seeded.snapshotBroken]).to.deep.equal(fresh);
+      });
+
+      it("reports the counts in the response and logs JSON lines, one per batch", () => {
+        const snapshots = Object.keys(seededTags).filter((id) => id.startsWith("snap-"));
+        // Untagged ones, plus the re-anchored, the one missing our tags beside Owner, and the broken one.
+        const written = snapshots.filter((id) => Object.keys(seededTags[id]).length === 0).length + 3;
+        expect(first.response).to.deep.include({
+          message: `Successfully tagged 2 AMIs and ${written} snapshots`,
+          amis_tagged: 2,
+          snapshots_tagged: written,
+          amis_skipped: 0,
+          snapshots_skipped: 2,
+          snapshots_unchanged: 1,
+          failed: [],
+          failed_count: 0,
+        });
+        const lines = first.stdout
+          .split("\n")
+          .filter((line) => line.startsWith("{"))
+          .map((line) => JSON.parse(line));
+        expect(lines.filter((l) => l.message === "tagged batch").length).to.be.within(2, 8);
+        expect(lines.find((l) => l.level === "WARN")?.message).to.match(/malformed DeleteOn/);
+      });
+
+      it("writes nothing on a second run", async () => {
+        const tagsAfterFirst = await tagsById(ec2);
+        const snapshots = Object.keys(tagsAfterFirst).filter((id) => id.startsWith("snap-")).length;
+        const second = invoke(runtime.command);
+        expect(second.response).to.deep.include({
+          amis_tagged: 0,
+          snapshots_tagged: 0,
+          amis_planned: 0,
+          snapshots_planned: 0,
+          amis_unchanged: 2,
+          snapshots_unchanged: snapshots - 2,
+          snapshots_skipped: 2,
+          complete: true,
+        });
+        expect(second.stdout).not.to.include("tagged batch");
+        expect(await tagsById(ec2)).to.deep.equal(tagsAfterFirst);
+      });
+    });
+  }
+
+  describe("dry run and bad environment, on the emulator", () => {
+    it("a dry run reports the plan and changes no tag", async () => {
+      await emulator.reset();
+      await seedPolicyCases(ec2);
+      const untouched = await tagsById(ec2);
+      const untagged = Object.entries(untouched).filter(
+        ([id, tags]) => id.startsWith("snap-") && Object.keys(tags).length === 0,
+      );
+      const planned = untagged.length + 3;
+      const result = invoke([process.execPath], { DRY_RUN: "true" });
+      expect(result.response).to.deep.include({
+        dry_run: true,
+        amis_tagged: 0,
+        snapshots_tagged: 0,
+        amis_planned: 2,
+        snapshots_planned: planned,
+      });
+      expect(result.response?.message).to.equal(`Dry run: would tag 2 AMIs and ${planned} snapshots`);
+      expect(await tagsById(ec2)).to.deep.equal(untouched);
+    });
+
+    it("a bad environment fails the invocation, names the variable and writes nothing", async () => {
+      await emulator.reset();
+      await seedPolicyCases(ec2);
+      const untouched = await tagsById(ec2);
+      const result = invoke([process.execPath], { RETENTION_DAYS: "90d" });
+      expect(result.ok).to.be.false;
+      expect(result.error?.message).to.include('RETENTION_DAYS="90d"');
+      expect(result.stdout).to.include('"statusCode":500');
+      expect(await tagsById(ec2)).to.deep.equal(untouched);
+    });
+  });
+
+  describe("CreateTags semantics on the emulator", () => {
+    it("one missing ID fails the whole call, and the writer isolates it so the rest are tagged", async () => {
+      await emulator.reset();
+      const ids = [await createSnapshot(ec2), await createSnapshot(ec2), await createSnapshot(ec2)];
+      const missing = "snap-0123456789abcdef0";
+      const tags = [
+        { Key: "Retention", Value: "90days" },
+        { Key: "DeleteOn", Value: "2027-02-27" },
+      ];
+      const whole = await ec2
+        .send(new CreateTagsCommand({ Resources: [...ids, missing], Tags: tags }))
+        .catch((e: Error) => e);
+      expect(whole).to.have.property("name", "InvalidSnapshot.NotFound");
+      expect(Object.values(await tagsById(ec2)).every((t) => Object.keys(t).length === 0)).to.be.true;
+
+      const failures: Failure[] = [];
+      const writer = createBatchWriter({
+        send: async (batch, batchTags) => {
+          await ec2.send(new CreateTagsCommand({ Resources: batch, Tags: batchTags }));
+        },
+        log: recordingLogger().log,
+        kind: "snapshot",
+        dryRun: false,
+        outOfTime: () => false,
+        onFailure: (f) => failures.push(f),
+      });
+      for (const id of [ids[0], missing, ids[1], ids[2]]) {
+        await writer.add(id, tags);
+      }
+      await writer.flush();
+      expect(failures.map((f) => [f.id, f.code])).to.deep.equal([[missing, "InvalidSnapshot.NotFound"]]);
+      const after = await tagsById(ec2);
+      expect(ids.map((id) => after[id])).to.deep.equal(
+        ids.map(() => ({ Retention: "90days", DeleteOn: "2027-02-27" })),
+      );
+    });
+  });
+});

@@ -1,0 +1,116 @@
+import {
+  CreateTagsCommand,
+  DescribeImagesCommand,
+  DescribeSnapshotsCommand,
+  EC2Client,
+} from "@aws-sdk/client-ec2";
+import { expect } from "chai";
+import sinon from "sinon";
+import { createHandler, safetyMarginMs } from "../handler/lambdaHandler";
+
+const context = { getRemainingTimeInMillis: () => 300_000 };
+const scheduledEvent = { "detail-type": "Scheduled Event", source: "aws.events", detail: {} };
+
+describe("Lambda handler", () => {
+  const savedEnv = { ...process.env };
+  let send: sinon.SinonStub;
+  let logged: string[];
+
+  beforeEach(() => {
+    process.env.RETENTION_DAYS = "90";
+    process.env.AWS_REGION = "us-east-1";
+    process.env.AWS_ACCESS_KEY_ID = "x";
+    process.env.AWS_SECRET_ACCESS_KEY = "x";
+    logged = [];
+    sinon.stub(console, "log").callsFake((line: string) => logged.push(line));
+    // The handler builds its own client at cold start; stub every client's send.
+    send = sinon.stub(EC2Client.prototype, "send") as unknown as sinon.SinonStub;
+  });
+
+  afterEach(() => {
+    sinon.restore();
+    process.env = { ...savedEnv };
+  });
+
+  it("returns the seed's response fields first, then ours", async () => {
+    send.callsFake(async (command: unknown) => {
+      if (command instanceof DescribeImagesCommand) {
+        return { Images: [{ ImageId: "ami-1", Tags: [] }] };
+      }
+      if (command instanceof DescribeSnapshotsCommand) {
+        return {
+          Snapshots: [
+            { SnapshotId: "snap-1" },
+            { SnapshotId: "snap-2", Tags: [{ Key: "Retention", Value: "keep" }] },
+          ],
+        };
+      }
+      if (command instanceof CreateTagsCommand) {
+        return {};
+      }
+      throw new Error("unexpected command");
+    });
+    const response = await createHandler()(scheduledEvent, context);
+    expect(Object.keys(response).slice(0, 6)).to.deep.equal([
+      "statusCode",
+      "message",
+      "amis_tagged",
+      "snapshots_tagged",
+      "retention_days",
+      "delete_on",
+    ]);
+    expect(response).to.deep.include({
+      statusCode: 200,
+      message: "Successfully tagged 1 AMIs and 1 snapshots",
+      amis_tagged: 1,
+      snapshots_tagged: 1,
+      retention_days: 90,
+      amis_skipped: 0,
+      snapshots_skipped: 1,
+      failed: [],
+      failed_count: 0,
+      complete: true,
+      dry_run: false,
+    });
+    expect(response.delete_on).to.match(/^\d{4}-\d{2}-\d{2}$/);
+    const summary = JSON.parse(logged[logged.length - 1]);
+    expect(summary).to.deep.include({ level: "INFO", message: response.message, snapshots_skipped: 1 });
+  });
+
+  it("logs the seed's 500 body and throws when listing fails", async () => {
+    send.rejects(Object.assign(new Error("Request limit exceeded."), { name: "RequestLimitExceeded" }));
+    const handler = createHandler();
+    let thrown: unknown;
+    await handler(scheduledEvent, context).catch((error) => (thrown = error));
+    expect(thrown).to.be.instanceOf(Error);
+    const errorLine = JSON.parse(logged.find((line) => line.includes('"ERROR"')) as string);
+    expect(errorLine).to.deep.equal({
+      level: "ERROR",
+      statusCode: 500,
+      message: "Error in lambda execution: Request limit exceeded.",
+    });
+  });
+
+  it("fails every invocation with a message naming the variable when the environment is bad", async () => {
+    process.env.RETENTION_DAYS = "-3";
+    const handler = createHandler();
+    for (let i = 0; i < 2; i++) {
+      let thrown: Error | undefined;
+      await handler(scheduledEvent, context).catch((error: Error) => (thrown = error));
+      expect(thrown?.message).to.equal(
+        'Invalid environment: RETENTION_DAYS="-3": must be an integer from 1 to 36500',
+      );
+    }
+    expect(send.called).to.be.false;
+    expect(
+      logged.some((line) => line.includes("Error in lambda execution: Invalid environment: RETENTION_DAYS")),
+    ).to.be.true;
+  });
+
+  it("keeps 10% of the run's time, between 1 and 30 seconds, as a safety margin", () => {
+    expect(safetyMarginMs(300_000)).to.equal(30_000);
+    expect(safetyMarginMs(900_000)).to.equal(30_000);
+    expect(safetyMarginMs(60_000)).to.equal(6_000);
+    expect(safetyMarginMs(3_000)).to.equal(1_000);
+  });
+});

@@ -1,0 +1,56 @@
+import { expect } from "chai";
+import { parseEnvironment } from "../handler/settings";
+
+describe("Lambda environment", () => {
+  it("parses what the stack sets", () => {
+    expect(
+      parseEnvironment({ RETENTION_DAYS: "30", EXTRA_TAGS: '{"Owner":"infra"}', DRY_RUN: "true" }),
+    ).to.deep.equal({
+      retentionDays: 30,
+      extraTags: { Owner: "infra" },
+      dryRun: true,
+    });
+  });
+
+  it("defaults extra tags to none and dry run to off", () => {
+    expect(parseEnvironment({ RETENTION_DAYS: "90" })).to.deep.equal({
+      retentionDays: 90,
+      extraTags: {},
+      dryRun: false,
+    });
+  });
+
+  it("names the variable, its value and what is allowed", () => {
+    expect(() => parseEnvironment({ RETENTION_DAYS: "ninety" })).to.throw(
+      'Invalid environment: RETENTION_DAYS="ninety": must be an integer from 1 to 36500',
+    );
+    expect(() => parseEnvironment({})).to.throw(/RETENTION_DAYS=undefined: must be an integer/);
+    expect(() => parseEnvironment({ RETENTION_DAYS: "36501" })).to.throw(/RETENTION_DAYS="36501"/);
+    expect(() => parseEnvironment({ RETENTION_DAYS: "1.5" })).to.throw(/RETENTION_DAYS="1.5"/);
+  });
+
+  it("reports every bad variable at once", () => {
+    try {
+      parseEnvironment({ RETENTION_DAYS: "0", EXTRA_TAGS: "[1]", DRY_RUN: "yes" });
+      expect.fail("expected an error");
+    } catch (error) {
+      const message = (error as Error).message;
+      expect(message).to.include('RETENTION_DAYS="0"');
+      expect(message).to.include('EXTRA_TAGS="[1]": must be a JSON object');
+      expect(message).to.include('DRY_RUN="yes": must be "true" or "false"');
+      expect((error as Error).name).to.equal("EnvironmentError");
+    }
+  });
+
+  it("refuses extra tags that would touch our keys or AWS's", () => {
+    expect(() => parseEnvironment({ RETENTION_DAYS: "9", EXTRA_TAGS: '{"DeleteOn":"never"}' })).to.throw(
+      /"DeleteOn" is written by the tagger/,
+    );
+    expect(() => parseEnvironment({ RETENTION_DAYS: "9", EXTRA_TAGS: '{"aws:x":"y"}' })).to.throw(
+      /must not start with "aws:"/,
+    );
+    expect(() => parseEnvironment({ RETENTION_DAYS: "9", EXTRA_TAGS: "{not json" })).to.throw(
+      /EXTRA_TAGS="\{not json"/,
+    );
+  });
+});

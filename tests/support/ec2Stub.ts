@@ -1,0 +1,118 @@
+// A sinon stub on a real EC2Client's `send`, answering the three commands the tagger uses from
+// in-memory resources: pages of at most MaxResults with NextToken, CreateTags applied to the tags.
+import {
+  CreateTagsCommand,
+  DescribeImagesCommand,
+  DescribeSnapshotsCommand,
+  EC2Client,
+  EC2ServiceException,
+} from "@aws-sdk/client-ec2";
+import sinon from "sinon";
+import type { Tag } from "../../handler/tagPolicy";
+
+export interface FakeResource {
+  id: string;
+  tags?: Tag[];
+}
+
+export interface StubbedEc2 {
+  client: EC2Client;
+  send: sinon.SinonStub;
+  images: Map<string, Tag[]>;
+  snapshots: Map<string, Tag[]>;
+  /** Inputs of every command sent, by command name. */
+  sent(name: "DescribeImagesCommand" | "DescribeSnapshotsCommand" | "CreateTagsCommand"): any[]; // eslint-disable-line @typescript-eslint/no-explicit-any
+}
+
+export function ec2Error(code: string, message: string): EC2ServiceException {
+  return new EC2ServiceException({
+    name: code,
+    $fault: "client",
+    $metadata: { httpStatusCode: 400 },
+    message,
+  });
+}
+
+function page<T>(items: T[], input: { MaxResults?: number; NextToken?: string }) {
+  const start = input.NextToken ? Number(input.NextToken) : 0;
+  const size = input.MaxResults ?? items.length;
+  const end = Math.min(items.length, start + size);
+  return { items: items.slice(start, end), NextToken: end < items.length ? String(end) : undefined };
+}
+
+/** Resources deleted "mid-run" are in `gone`: listed, but CreateTags on them fails as in EC2. */
+export function stubEc2(
+  resources: { images?: FakeResource[]; snapshots?: FakeResource[]; gone?: string[] } = {},
+): StubbedEc2 {
+  const client = new EC2Client({
+    region: "us-east-1",
+    credentials: { accessKeyId: "x", secretAccessKey: "x" },
+  });
+  const images = new Map((resources.images ?? []).map((r) => [r.id, r.tags ?? []]));
+  const snapshots = new Map((resources.snapshots ?? []).map((r) => [r.id, r.tags ?? []]));
+  const gone = new Set(resources.gone ?? []);
+  const send = sinon.stub(client, "send") as unknown as sinon.SinonStub;
+  // Copies, since the SDK paginators reuse one input object for every page.
+  const log: { name: string; input: unknown }[] = [];
+  send.callsFake(async (command: { input: unknown }) => {
+    log.push({ name: command.constructor.name, input: structuredClone(command.input) });
+    if (command instanceof DescribeImagesCommand) {
+      const { items, NextToken } = page([...images], command.input);
+      return { Images: items.map(([ImageId, Tags]) => ({ ImageId, Tags: [...Tags] })), NextToken };
+    }
+    if (command instanceof DescribeSnapshotsCommand) {
+      const { items, NextToken } = page([...snapshots], command.input);
+      return { Snapshots: items.map(([SnapshotId, Tags]) => ({ SnapshotId, Tags: [...Tags] })), NextToken };
+    }
+    if (command instanceof CreateTagsCommand) {
+      const ids = command.input.Resources ?? [];
+      if (ids.length > 1000) {
+        throw ec2Error("InvalidParameterValue", "too many resource IDs");
+      }
+      const missing = ids.find((id) => gone.has(id) || (!images.has(id) && !snapshots.has(id)));
+      if (missing) {
+        throw missing.startsWith("ami-")
+          ? ec2Error("InvalidAMIID.NotFound", `The image id '[${missing}]' does not exist`)
+          : ec2Error("InvalidSnapshot.NotFound", `The snapshot '${missing}' does not exist.`);
+      }
+      for (const id of ids) {
+        const store = images.has(id) ? images : snapshots;
+        const current = store.get(id) ?? [];
+        for (const tag of command.input.Tags ?? []) {
+          const existing = current.find((t) => t.Key === tag.Key);
+          if (existing) {
+            existing.Value = tag.Value as string;
+          } else {
+            current.push({ Key: tag.Key as string, Value: tag.Value as string });
+          }
+        }
+        store.set(id, current);
+      }
+      return {};
+    }
+    throw new Error(`unexpected command ${(command as object).constructor.name}`);
+  });
+  return {
+    client,
+    send,
+    images,
+    snapshots,
+    sent: (name) => log.filter((entry) => entry.name === name).map((entry) => entry.input),
+  };
+}
+
+/** n resources with IDs like snap-00000001, optionally all carrying the same tags. */
+export function manyResources(prefix: "ami" | "snap", n: number, tags?: Tag[]): FakeResource[] {
+  return Array.from({ length: n }, (_, i) => ({
+    id: `${prefix}-${i.toString(16).padStart(8, "0")}`,
+    tags: tags ? tags.map((t) => ({ ...t })) : undefined,
+  }));
+}
+
+/** A logger that keeps its lines for assertions. */
+export function recordingLogger() {
+  const lines: { level: string; message: string; [field: string]: unknown }[] = [];
+  const at = (level: string) => (message: string, fields?: Record<string, unknown>) =>
+    lines.push({ level, message, ...fields });
+  return { log: { info: at("INFO"), warn: at("WARN"), error: at("ERROR") }, lines };
+}

@@ -1,0 +1,127 @@
+// Pulumi's mock runtime with a record of every registered resource. `call` throws on any invoke it
+// does not know, so nothing passes by accident.
+import * as pulumi from "@pulumi/pulumi";
+
+export const PROJECT = "ec2-backup-retention";
+export const STACK = "test";
+export const ACCOUNT = "123456789012";
+
+export interface Registered {
+  type: string;
+  name: string;
+  inputs: Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
+}
+
+export const registered: Registered[] = [];
+
+function arnFor(
+  type: string,
+  inputs: Record<string, unknown>,
+  region: string,
+  name: string,
+): string | undefined {
+  const physical = (inputs.name as string | undefined) ?? name;
+  switch (type) {
+    case "aws:iam/role:Role":
+      return `arn:aws:iam::${ACCOUNT}:role/${physical}`;
+    case "aws:cloudwatch/logGroup:LogGroup":
+      return `arn:aws:logs:${region}:${ACCOUNT}:log-group:${physical}`;
+    case "aws:lambda/function:Function":
+      return `arn:aws:lambda:${region}:${ACCOUNT}:function:${physical}`;
+    case "aws:cloudwatch/eventRule:EventRule":
+      return `arn:aws:events:${region}:${ACCOUNT}:rule/${physical}`;
+    default:
+      return undefined;
+  }
+}
+
+/** Installs the mocks and the given config (keys without a namespace belong to the project). */
+export function setUpMocks(
+  config: Record<string, string>,
+  region = config["aws:region"] ?? "us-east-1",
+): void {
+  registered.length = 0;
+  const all: Record<string, string> = {};
+  for (const [key, value] of Object.entries(config)) {
+    all[key.includes(":") ? key : `${PROJECT}:${key}`] = value;
+  }
+  pulumi.runtime.setAllConfig(all);
+  pulumi.runtime.setMocks(
+    {
+      newResource(args) {
+        registered.push({ type: args.type, name: args.name, inputs: args.inputs });
+        const arn = arnFor(args.type, args.inputs, region, args.name);
+        const name = args.inputs.name ?? args.name;
+        return { id: `${args.name}-id`, state: { ...args.inputs, name, ...(arn ? { arn } : {}) } };
+      },
+      call(args) {
+        if (args.token === "aws:index/getPartition:getPartition") {
+          return {
+            id: "aws",
+            partition: "aws",
+            dnsSuffix: "amazonaws.com",
+            reverseDnsPrefix: "com.amazonaws",
+          };
+        }
+        throw new Error(`unexpected invoke ${args.token}`);
+      },
+    },
+    PROJECT,
+    STACK,
+    false,
+  );
+}
+
+/** Resolves an Output's value under the mocks. */
+export function valueOf<T>(output: pulumi.Output<T>): Promise<T> {
+  return new Promise((resolve) => output.apply((value) => resolve(value)));
+}
+
+export function findResource(type: string, name?: string): Registered {
+  const found = registered.filter((r) => r.type === type && (name === undefined || r.name === name));
+  if (found.length !== 1) {
+    throw new Error(`expected one ${type}${name ? ` named ${name}` : ""}, found ${found.length}`);
+  }
+  return found[0];
+}
+
+/** Stack exports of index.ts, as plain values. */
+export type StackOutputs = Record<string, unknown>;
+
+/**
+ * Runs index.ts afresh under the mocks with this config and resolves its exports once every
+ * resource is registered.
+ */
+export async function loadStack(config: Record<string, string>): Promise<StackOutputs> {
+  setUpMocks(config);
+  const path = require.resolve("../../index");
+  delete require.cache[path];
+  const stack = (await import(path)) as Record<string, unknown>;
+  const outputs: StackOutputs = {};
+  for (const [key, value] of Object.entries(stack)) {
+    outputs[key] = pulumi.Output.isInstance(value) ? await valueOf(value) : value;
+  }
+  // Children that depend on other resources' outputs register a few turns after the exports resolve.
+  let count = -1;
+  while (count !== registered.length) {
+    count = registered.length;
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+  return outputs;
+}
+
+/** The files of the mocked CallbackFunction's `code` archive: exactly what Pulumi would upload. */
+export async function lambdaArchive(
+  functionResourceName = "tagger-function",
+): Promise<Record<string, string>> {
+  const fn = findResource("aws:lambda/function:Function", functionResourceName);
+  const assets = (await fn.inputs.code.assets) as Record<string, { text?: Promise<string>; path?: string }>;
+  const files: Record<string, string> = {};
+  for (const [name, asset] of Object.entries(assets)) {
+    if (asset.text === undefined) {
+      throw new Error(`archive entry ${name} is not a StringAsset`);
+    }
+    files[name] = await asset.text;
+  }
+  return files;
+}
