@@ -3,6 +3,7 @@ import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { parse } from "yaml";
 import { DEFAULTS, PROJECT_KEYS, configErrorMessage, parseConfig } from "../infra/config";
+import { EVERY_KEY_SET } from "./support/fixtures";
 
 const root = join(__dirname, "..");
 const region = { "aws:region": "eu-west-1" };
@@ -46,14 +47,7 @@ describe("stack config", () => {
   it("parses every key", () => {
     const result = parseConfig({
       ...region,
-      retentionDays: "30",
-      schedule: "cron(0 2 * * ? *)",
-      logRetentionDays: "90",
-      memorySize: "256",
-      timeoutSeconds: "600",
-      extraTags: '{"Owner":"infra"}',
-      dryRun: "true",
-      namePrefix: "TagBackupsProd",
+      ...EVERY_KEY_SET,
     });
     expect(result).to.deep.equal({
       ok: true,

@@ -1,4 +1,5 @@
 import { expect } from "chai";
+import { EVERY_KEY_SET } from "./support/fixtures";
 import {
   ACCOUNT,
   findResource,
@@ -142,14 +143,7 @@ describe("stack config reaches the resources", () => {
   it("applies every key", async () => {
     await loadStack({
       "aws:region": "ap-southeast-2",
-      retentionDays: "30",
-      schedule: "cron(0 2 * * ? *)",
-      logRetentionDays: "90",
-      memorySize: "256",
-      timeoutSeconds: "600",
-      extraTags: '{"Owner":"infra"}',
-      dryRun: "true",
-      namePrefix: "TagBackupsProd",
+      ...EVERY_KEY_SET,
     });
     const fn = findResource("aws:lambda/function:Function");
     expect(fn.inputs).to.deep.include({ name: "TagBackupsProd", memorySize: 256, timeout: 600 });
