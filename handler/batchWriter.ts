@@ -21,6 +21,12 @@ const PER_RESOURCE_CODES: readonly string[] = [
   "InvalidID",
   "TagLimitExceeded",
 ];
+/** Codes that mean "this ID no longer exists", typically deleted between listing and tagging. */
+const NOT_FOUND_CODES: readonly string[] = [
+  "InvalidSnapshot.NotFound",
+  "InvalidAMIID.NotFound",
+  "InvalidAMIID.Unavailable",
+];
 const RESOURCE_ID = /\b(?:ami|snap)-[0-9a-f]+\b/g;
 
 export interface Failure {
@@ -30,9 +36,12 @@ export interface Failure {
 }
 
 export type SendCreateTags = (ids: string[], tags: Tag[]) => Promise<void>;
+/** Which of these IDs still exist (a filtered Describe call); may throw. */
+export type FindExisting = (ids: string[]) => Promise<string[]>;
 
 export interface BatchWriterOptions {
   send: SendCreateTags;
+  findExisting: FindExisting;
   log: Logger;
   /** "ami" or "snapshot", for logs. */
   kind: string;
@@ -91,8 +100,11 @@ export function createBatchWriter(options: BatchWriterOptions): BatchWriter {
     }
   }
 
-  /** Writes `ids`, splitting around IDs EC2 refuses; returns how many were tagged. */
-  async function writeIsolating(ids: string[], tags: Tag[]): Promise<number> {
+  /**
+   * Writes `ids`, working around the IDs EC2 refuses; returns how many were tagged. `checked`
+   * says the survivors of an existence check are being retried, so a second check is pointless.
+   */
+  async function writeIsolating(ids: string[], tags: Tag[], checked = false): Promise<number> {
     try {
       await options.send(ids, tags);
       return ids.length;
@@ -102,26 +114,57 @@ export function createBatchWriter(options: BatchWriterOptions): BatchWriter {
         ids.forEach((id) => fail(id, code, message));
         return 0;
       }
+      if (ids.length === 1) {
+        fail(ids[0], code, message);
+        return 0;
+      }
+      if (NOT_FOUND_CODES.includes(code) && !checked) {
+        // EC2 names at most one missing snapshot per failed call; one existence check finds them all.
+        const survivors = await existing(ids);
+        if (survivors !== undefined && survivors.length < ids.length) {
+          const alive = new Set(survivors);
+          ids
+            .filter((id) => !alive.has(id))
+            .forEach((id) => fail(id, code, message.includes(id) ? message : `${id} no longer exists`));
+          return retryRest(survivors, tags, true);
+        }
+      }
       const named = new Set((message.match(RESOURCE_ID) ?? []).filter((id) => ids.includes(id)));
       if (named.size > 0) {
         named.forEach((id) => fail(id, code, message));
         return retryRest(
           ids.filter((id) => !named.has(id)),
           tags,
+          checked,
         );
       }
-      if (ids.length === 1) {
-        fail(ids[0], code, message);
-        return 0;
-      }
-      // EC2 did not say which ID it refused: bisect, so one bad ID costs about 2·log2(n) calls.
+      // Nothing says which ID EC2 refused: bisect, so one bad ID costs about 2·log2(n) calls.
       const middle = Math.ceil(ids.length / 2);
-      const left = await retryRest(ids.slice(0, middle), tags);
-      return left + (await retryRest(ids.slice(middle), tags));
+      const left = await retryRest(ids.slice(0, middle), tags, checked);
+      return left + (await retryRest(ids.slice(middle), tags, checked));
     }
   }
 
-  async function retryRest(ids: string[], tags: Tag[]): Promise<number> {
+  /** The IDs that still exist, or undefined when the check itself failed (then we fall back). */
+  async function existing(ids: string[]): Promise<string[] | undefined> {
+    if (options.outOfTime()) {
+      return undefined;
+    }
+    try {
+      const found = new Set(await options.findExisting(ids));
+      return ids.filter((id) => found.has(id));
+    } catch (error) {
+      const { code, message } = describeError(error);
+      options.log.warn("existence check failed; isolating by other means", {
+        kind: options.kind,
+        code,
+        error: message,
+      });
+      return undefined;
+    }
+  }
+
+  async function retryRest(ids: string[], tags: Tag[], checked: boolean): Promise<number> {
     if (ids.length === 0) {
       return 0;
     }
@@ -129,7 +172,7 @@ export function createBatchWriter(options: BatchWriterOptions): BatchWriter {
       notReached += ids.length;
       return 0;
     }
-    return writeIsolating(ids, tags);
+    return writeIsolating(ids, tags, checked);
   }
 
   function fail(id: string, code: string, message: string): void {

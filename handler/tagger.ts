@@ -2,6 +2,8 @@
 // writes in batches. Everything it touches comes in through its ports.
 import {
   CreateTagsCommand,
+  DescribeImagesCommand,
+  DescribeSnapshotsCommand,
   EC2Client,
   paginateDescribeImages,
   paginateDescribeSnapshots,
@@ -13,6 +15,8 @@ import { decideTags, type Tag } from "./tagPolicy";
 
 /** DescribeImages and DescribeSnapshots return at most 1000 items a page. */
 export const PAGE_SIZE = 1000;
+/** EC2 accepts at most 200 values in one filter. */
+export const MAX_FILTER_VALUES = 200;
 /** How many failures the response lists one by one; the count is always exact. */
 export const MAX_LISTED_FAILURES = 50;
 const MAX_EXAMPLES = 10;
@@ -64,6 +68,7 @@ interface Listed {
 }
 
 type Lister = (ec2: EC2Client) => AsyncIterable<Listed[]>;
+type Finder = (ec2: EC2Client, ids: string[]) => Promise<string[]>;
 
 async function* listImages(ec2: EC2Client): AsyncIterable<Listed[]> {
   const pages = paginateDescribeImages(
@@ -89,6 +94,34 @@ async function* listSnapshots(ec2: EC2Client): AsyncIterable<Listed[]> {
       tags: snap.Tags as Tag[] | undefined,
     }));
   }
+}
+
+/** Filtered Describe calls do not fail on missing IDs, unlike ImageIds / SnapshotIds. */
+export async function existingImages(ec2: EC2Client, ids: string[]): Promise<string[]> {
+  const found: string[] = [];
+  for (let start = 0; start < ids.length; start += MAX_FILTER_VALUES) {
+    const values = ids.slice(start, start + MAX_FILTER_VALUES);
+    const page = await ec2.send(
+      new DescribeImagesCommand({ Owners: ["self"], Filters: [{ Name: "image-id", Values: values }] }),
+    );
+    found.push(...(page.Images ?? []).map((image) => image.ImageId ?? ""));
+  }
+  return found;
+}
+
+export async function existingSnapshots(ec2: EC2Client, ids: string[]): Promise<string[]> {
+  const found: string[] = [];
+  for (let start = 0; start < ids.length; start += MAX_FILTER_VALUES) {
+    const values = ids.slice(start, start + MAX_FILTER_VALUES);
+    const page = await ec2.send(
+      new DescribeSnapshotsCommand({
+        OwnerIds: ["self"],
+        Filters: [{ Name: "snapshot-id", Values: values }],
+      }),
+    );
+    found.push(...(page.Snapshots ?? []).map((snapshot) => snapshot.SnapshotId ?? ""));
+  }
+  return found;
 }
 
 function emptyCounts(): KindCounts {
@@ -117,13 +150,14 @@ export async function tagBackups(ports: TaggerPorts, settings: TaggerSettings): 
     await ports.ec2.send(new CreateTagsCommand({ Resources: ids, Tags: tags }));
   };
 
-  const kinds: [string, Lister, KindCounts][] = [
-    ["ami", listImages, report.amis],
-    ["snapshot", listSnapshots, report.snapshots],
+  const kinds: [string, Lister, Finder, KindCounts][] = [
+    ["ami", listImages, existingImages, report.amis],
+    ["snapshot", listSnapshots, existingSnapshots, report.snapshots],
   ];
-  for (const [kind, list, counts] of kinds) {
+  for (const [kind, list, findExisting, counts] of kinds) {
     const writer = createBatchWriter({
       send: sendCreateTags,
+      findExisting: (ids) => findExisting(ports.ec2, ids),
       log: ports.log,
       kind,
       dryRun: settings.dryRun,

@@ -15,11 +15,16 @@ const TAGS_B: Tag[] = [
 const ids = (prefix: string, n: number) =>
   Array.from({ length: n }, (_, i) => `${prefix}-${i.toString(16).padStart(6, "0")}`);
 
-function writer(send: sinon.SinonStub, overrides: { dryRun?: boolean; outOfTime?: () => boolean } = {}) {
+function writer(
+  send: sinon.SinonStub,
+  overrides: { dryRun?: boolean; outOfTime?: () => boolean; findExisting?: sinon.SinonStub } = {},
+) {
   const failures: Failure[] = [];
   const { log, lines } = recordingLogger();
   const w = createBatchWriter({
     send,
+    // Unless a test wires it, the existence check is unavailable and the writer must cope without.
+    findExisting: overrides.findExisting ?? sinon.stub().rejects(new Error("no existence check here")),
     log,
     kind: "snapshot",
     dryRun: overrides.dryRun ?? false,
@@ -94,6 +99,51 @@ describe("batch writer", () => {
       },
     ]);
     expect(w.written).to.equal(9);
+  });
+
+  it("finds every missing ID with one existence check when EC2 names only the first", async () => {
+    const batch = ids("snap", 1000);
+    const gone = new Set([batch[10], batch[500], batch[999]]);
+    const send = sinon.stub().callsFake(async (chunk: string[]) => {
+      const first = chunk.find((id) => gone.has(id));
+      if (first) {
+        throw ec2Error("InvalidSnapshot.NotFound", `The snapshot '${first}' does not exist.`);
+      }
+    });
+    const findExisting = sinon
+      .stub()
+      .callsFake(async (chunk: string[]) => chunk.filter((id) => !gone.has(id)));
+    const { w, failures } = writer(send, { findExisting });
+    for (const id of batch) {
+      await w.add(id, TAGS_A);
+    }
+    await w.flush();
+    expect(send.callCount).to.equal(2);
+    expect(findExisting.callCount).to.equal(1);
+    expect(failures.map((f) => f.id).sort()).to.deep.equal([...gone].sort());
+    expect(failures.every((f) => f.code === "InvalidSnapshot.NotFound")).to.be.true;
+    expect(failures.find((f) => f.id === batch[10])?.message).to.equal(
+      `The snapshot '${batch[10]}' does not exist.`,
+    );
+    expect(failures.find((f) => f.id === batch[500])?.message).to.equal(`${batch[500]} no longer exists`);
+    expect(w.written).to.equal(997);
+  });
+
+  it("falls back to the named ID when the existence check fails", async () => {
+    const batch = ids("snap", 4);
+    const send = sinon.stub();
+    send
+      .onFirstCall()
+      .rejects(ec2Error("InvalidSnapshot.NotFound", `The snapshot '${batch[1]}' does not exist.`));
+    send.resolves();
+    const { w, failures, lines } = writer(send);
+    for (const id of batch) {
+      await w.add(id, TAGS_A);
+    }
+    await w.flush();
+    expect(failures.map((f) => f.id)).to.deep.equal([batch[1]]);
+    expect(w.written).to.equal(3);
+    expect(lines.some((l) => l.message.startsWith("existence check failed"))).to.be.true;
   });
 
   it("bisects when the error does not name the ID, in O(log n) calls", async () => {

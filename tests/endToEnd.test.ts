@@ -7,6 +7,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { addDays, isoDateUtc } from "../handler/dates";
 import { createBatchWriter, type Failure } from "../handler/batchWriter";
+import { existingSnapshots } from "../handler/tagger";
 import { CreateTagsCommand, type EC2Client } from "@aws-sdk/client-ec2";
 import { INSTALL_HINT, motoInstalled, startMoto, type Emulator } from "./support/motoServer";
 import { findResource, lambdaArchive, loadStack } from "./support/pulumiMocks";
@@ -256,6 +257,7 @@ describe("end to end: the serialized Lambda on the EC2 emulator", function () {
         send: async (batch, batchTags) => {
           await ec2.send(new CreateTagsCommand({ Resources: batch, Tags: batchTags }));
         },
+        findExisting: (batch) => existingSnapshots(ec2, batch),
         log: recordingLogger().log,
         kind: "snapshot",
         dryRun: false,

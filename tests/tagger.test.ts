@@ -118,6 +118,19 @@ describe("tagger against a stubbed EC2 client", () => {
     expect(result.complete).to.be.true;
   });
 
+  it("checks existence with filtered Describe calls of at most 200 IDs when several are gone", async () => {
+    const snapshots = manyResources("snap", 1000);
+    const gone = snapshots.filter((_, i) => i % 100 === 7).map((s) => s.id);
+    const ec2 = stubEc2({ snapshots, gone });
+    const result = await run(ec2).report;
+    expect(result.snapshots).to.deep.include({ tagged: 990, failed: 10 });
+    expect(ec2.sent("CreateTagsCommand")).to.have.length(2);
+    const checks = ec2.sent("DescribeSnapshotsCommand").filter((input) => input.Filters);
+    expect(checks.map((input) => input.Filters[0].Values.length)).to.deep.equal([200, 200, 200, 200, 200]);
+    expect(checks[0]).to.deep.include({ OwnerIds: ["self"] });
+    expect(checks[0].Filters[0].Name).to.equal("snapshot-id");
+  });
+
   it("caps the listed failures but keeps the exact count", async () => {
     const snapshots = manyResources("snap", 80);
     const ec2 = stubEc2({ snapshots, gone: snapshots.map((s) => s.id) });

@@ -56,6 +56,23 @@ export function stubEc2(
   const log: { name: string; input: unknown }[] = [];
   send.callsFake(async (command: { input: unknown }) => {
     log.push({ name: command.constructor.name, input: structuredClone(command.input) });
+    const filterValues = (command as { input: { Filters?: { Values?: string[] }[] } }).input.Filters?.[0]
+      ?.Values;
+    if (filterValues) {
+      if (filterValues.length > 200) {
+        throw ec2Error(
+          "InvalidParameterValue",
+          "The maximum number of filter values specified on a single call is 200",
+        );
+      }
+      const store = command instanceof DescribeImagesCommand ? images : snapshots;
+      const alive = filterValues.filter((id) => store.has(id) && !gone.has(id));
+      return command instanceof DescribeImagesCommand
+        ? { Images: alive.map((ImageId) => ({ ImageId, Tags: [...(store.get(ImageId) ?? [])] })) }
+        : {
+            Snapshots: alive.map((SnapshotId) => ({ SnapshotId, Tags: [...(store.get(SnapshotId) ?? [])] })),
+          };
+    }
     if (command instanceof DescribeImagesCommand) {
       const { items, NextToken } = page([...images], command.input);
       return { Images: items.map(([ImageId, Tags]) => ({ ImageId, Tags: [...Tags] })), NextToken };
@@ -69,6 +86,7 @@ export function stubEc2(
       if (ids.length > 1000) {
         throw ec2Error("InvalidParameterValue", "too many resource IDs");
       }
+      // Like EC2: the whole call fails, and the message names only the first missing ID.
       const missing = ids.find((id) => gone.has(id) || (!images.has(id) && !snapshots.has(id)));
       if (missing) {
         throw missing.startsWith("ami-")
