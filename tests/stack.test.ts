@@ -78,7 +78,7 @@ describe("stack under Pulumi's mock runtime", () => {
       name: "TagEC2Backups",
       runtime: "nodejs22.x",
       handler: "__index.handler",
-      memorySize: 128,
+      memorySize: 224,
       timeout: 300,
       role: `arn:aws:iam::${ACCOUNT}:role/TagEC2BackupsLambdaRole-${REGION}`,
     });

@@ -1,0 +1,52 @@
+// EC2's request throttling model: a bucket per category that refills at a fixed rate.
+// https://docs.aws.amazon.com/ec2/latest/devguide/ec2-api-throttling.html
+
+export interface BucketSpec {
+  capacity: number;
+  refillPerSecond: number;
+}
+
+/** Published figures for the categories the tagger and the seed touch. */
+export const EC2_BUCKETS = {
+  nonMutating: { capacity: 100, refillPerSecond: 20 },
+  unpaginatedDescribe: { capacity: 50, refillPerSecond: 10 },
+  createTags: { capacity: 100, refillPerSecond: 10 },
+} satisfies Record<string, BucketSpec>;
+
+export class TokenBucket {
+  private tokens: number;
+  private last: number;
+
+  constructor(
+    private readonly spec: BucketSpec,
+    private readonly now: () => number,
+  ) {
+    this.tokens = spec.capacity;
+    this.last = now();
+  }
+
+  private refill(): void {
+    const t = this.now();
+    this.tokens = Math.min(
+      this.spec.capacity,
+      this.tokens + ((t - this.last) / 1000) * this.spec.refillPerSecond,
+    );
+    this.last = t;
+  }
+
+  /** Takes a token if one is there; false means RequestLimitExceeded. */
+  take(): boolean {
+    this.refill();
+    if (this.tokens >= 1) {
+      this.tokens -= 1;
+      return true;
+    }
+    return false;
+  }
+
+  /** Milliseconds until a token is available (0 if one is now). */
+  waitMs(): number {
+    this.refill();
+    return this.tokens >= 1 ? 0 : Math.ceil(((1 - this.tokens) / this.spec.refillPerSecond) * 1000);
+  }
+}
