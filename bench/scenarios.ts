@@ -17,16 +17,38 @@ export const SCENARIOS: ScenarioName[] = [
   "1% deleted mid-run",
 ];
 
+/** The same array for the same tags, so the fake account can intern by identity. */
+function cached(key: string, build: () => Tag[]): Tag[] {
+  let tags = tagCache.get(key);
+  if (!tags) {
+    tags = build();
+    tagCache.set(key, tags);
+  }
+  return tags;
+}
+const tagCache = new Map<string, Tag[]>();
+const NO_TAGS: Tag[] = [];
+
 /** Ours under the current retention, tagged on one of the last 365 days. */
 function ours(index: number): Tag[] {
-  return [
+  const day = index % 365;
+  return cached(`90:${day}`, () => [
     { Key: "Retention", Value: "90days" },
-    { Key: "DeleteOn", Value: addDays(TODAY, 90 - (index % 365)) },
-  ];
+    { Key: "DeleteOn", Value: addDays(TODAY, 90 - day) },
+  ]);
+}
+
+/** Tagged under 30 days, on one of the last 30 days. */
+function underThirtyDays(index: number): Tag[] {
+  const day = Math.floor(index / 10) % 30;
+  return cached(`30:${day}`, () => [
+    { Key: "Retention", Value: "30days" },
+    { Key: "DeleteOn", Value: addDays(TODAY, 30 - day) },
+  ]);
 }
 
 /** A deterministic pseudo-random choice of 1 in 100, spread through the listing. */
-function onePercent(kind: Kind, index: number): boolean {
+export function onePercent(kind: Kind, index: number): boolean {
   const h = Math.imul(index + (kind === "image" ? 7919 : 0), 2654435761) >>> 0;
   return h % 100 === 0;
 }
@@ -35,7 +57,7 @@ export function accountSpec(scenario: ScenarioName, snapshots: number): AccountS
   const images = Math.round(snapshots / 10);
   switch (scenario) {
     case "first run":
-      return { images, snapshots, initialTags: () => [] };
+      return { images, snapshots, initialTags: () => NO_TAGS };
     case "steady state":
       return { images, snapshots, initialTags: (_kind, i) => ours(i) };
     case "retention change 10%":
@@ -43,16 +65,10 @@ export function accountSpec(scenario: ScenarioName, snapshots: number): AccountS
       return {
         images,
         snapshots,
-        initialTags: (_kind, i) =>
-          i % 10 === 0
-            ? [
-                { Key: "Retention", Value: "30days" },
-                { Key: "DeleteOn", Value: addDays(TODAY, 30 - (Math.floor(i / 10) % 30)) },
-              ]
-            : ours(i),
+        initialTags: (_kind, i) => (i % 10 === 0 ? underThirtyDays(i) : ours(i)),
       };
     case "1% deleted mid-run":
-      return { images, snapshots, initialTags: () => [], isGone: onePercent };
+      return { images, snapshots, initialTags: () => NO_TAGS, isGone: onePercent };
   }
 }
 
@@ -66,43 +82,63 @@ export interface Minimum {
   toWrite: number;
 }
 
+/** What one kind's resources need written, in listing order: tag set and whether the ID is gone. */
+export interface PlannedResource {
+  tags: Tag[];
+  gone: boolean;
+}
+
 /**
- * List pages at 1000 a page, plus one CreateTags per 1000 resources per distinct tag set. When IDs
- * vanish after listing, EC2 fails the whole call naming one of them, so each damaged batch needs
- * at least one more CreateTags and a filtered Describe per 200 IDs to learn which are gone.
+ * One CreateTags per 1000 resources per distinct tag set. When IDs vanish after listing, EC2 fails
+ * the whole call naming one of them, so each damaged batch needs at least one more CreateTags and a
+ * filtered Describe per 200 IDs to learn which are gone.
  */
-export function minimumCalls(spec: AccountSpec): Minimum {
-  let listPages = 0;
+export function minimumWrites(resources: Iterable<PlannedResource>): Omit<Minimum, "listPages" | "total"> {
   let createTags = 0;
   let existenceChecks = 0;
   let toWrite = 0;
+  const groups = new Map<string, { size: number; damaged: Set<number> }>();
+  for (const resource of resources) {
+    const decision = decideTags(resource.tags, SETTINGS, TODAY);
+    if (decision.action !== "write") {
+      continue;
+    }
+    toWrite += 1;
+    const key = tagSetKey(decision.tags);
+    const group = groups.get(key) ?? { size: 0, damaged: new Set<number>() };
+    if (resource.gone) {
+      group.damaged.add(Math.floor(group.size / PER_CALL));
+    }
+    group.size += 1;
+    groups.set(key, group);
+  }
+  for (const group of groups.values()) {
+    createTags += Math.ceil(group.size / PER_CALL) + group.damaged.size;
+    for (const batch of group.damaged) {
+      existenceChecks += Math.ceil(Math.min(PER_CALL, group.size - batch * PER_CALL) / FILTER_VALUES);
+    }
+  }
+  return { createTags, existenceChecks, toWrite };
+}
+
+/** List pages at 1000 a page, plus the writes above. */
+export function minimumCalls(spec: AccountSpec): Minimum {
+  let listPages = 0;
+  const writes = { createTags: 0, existenceChecks: 0, toWrite: 0 };
   for (const [kind, count] of [
     ["image", spec.images],
     ["snapshot", spec.snapshots],
   ] as [Kind, number][]) {
     listPages += Math.max(1, Math.ceil(count / PER_PAGE));
-    const groups = new Map<string, { size: number; damaged: Set<number> }>();
-    for (let i = 0; i < count; i++) {
-      const decision = decideTags(spec.initialTags(kind, i), SETTINGS, TODAY);
-      if (decision.action !== "write") {
-        continue;
+    const planned = function* () {
+      for (let i = 0; i < count; i++) {
+        yield { tags: spec.initialTags(kind, i), gone: spec.isGone?.(kind, i) ?? false };
       }
-      toWrite += 1;
-      const key = tagSetKey(decision.tags);
-      const group = groups.get(key) ?? { size: 0, damaged: new Set<number>() };
-      if (spec.isGone?.(kind, i)) {
-        group.damaged.add(Math.floor(group.size / PER_CALL));
-      }
-      group.size += 1;
-      groups.set(key, group);
-    }
-    for (const group of groups.values()) {
-      createTags += Math.ceil(group.size / PER_CALL) + group.damaged.size;
-      for (const batch of group.damaged) {
-        const batchSize = Math.min(PER_CALL, group.size - batch * PER_CALL);
-        existenceChecks += Math.ceil(batchSize / FILTER_VALUES);
-      }
-    }
+    };
+    const kindWrites = minimumWrites(planned());
+    writes.createTags += kindWrites.createTags;
+    writes.existenceChecks += kindWrites.existenceChecks;
+    writes.toWrite += kindWrites.toWrite;
   }
-  return { listPages, createTags, existenceChecks, total: listPages + createTags + existenceChecks, toWrite };
+  return { listPages, ...writes, total: listPages + writes.createTags + writes.existenceChecks };
 }

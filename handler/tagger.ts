@@ -27,6 +27,16 @@ export interface TaggerPorts {
   clock: Clock;
   log: Logger;
   remainingMs: RemainingTime;
+  /** Called after every page and at the end of each kind; the local runner draws a progress line. */
+  progress?: (update: Progress) => void;
+}
+
+export interface Progress {
+  kind: string;
+  pages: number;
+  listed: number;
+  planned: number;
+  tagged: number;
 }
 
 export interface TaggerSettings {
@@ -173,7 +183,17 @@ export async function tagBackups(ports: TaggerPorts, settings: TaggerSettings): 
     const skippedExamples: string[] = [];
     const repairedExamples: string[] = [];
     let repaired = 0;
+    let pages = 0;
+    const progress = () =>
+      ports.progress?.({
+        kind,
+        pages,
+        listed: counts.listed,
+        planned: counts.planned,
+        tagged: writer.written,
+      });
     for await (const page of list(ports.ec2)) {
+      pages += 1;
       for (const resource of page) {
         counts.listed += 1;
         const decision = decideTags(resource.tags, settings, today);
@@ -195,6 +215,7 @@ export async function tagBackups(ports: TaggerPorts, settings: TaggerSettings): 
           await writer.add(resource.id, decision.tags);
         }
       }
+      progress();
       // Checked between pages: a page already fetched is worth deciding, a new one is not.
       if (outOfTime()) {
         report.complete = false;
@@ -203,6 +224,7 @@ export async function tagBackups(ports: TaggerPorts, settings: TaggerSettings): 
     }
     await writer.flush();
     counts.tagged = writer.written;
+    progress();
     if (writer.notReached > 0) {
       report.complete = false;
     }

@@ -30,7 +30,8 @@ export const DEFAULTS = {
   retentionDays: 90,
   schedule: "rate(1 day)",
   logRetentionDays: 14,
-  // Measured: the 110,000-resource benchmark peaks at 176 MB RSS on Node.js 22; 224 MB keeps 21% headroom.
+  // Measured (BENCHMARKS.md): 110,000-resource runs peak at 141-165 MB RSS on Node.js 22, which needs
+  // 207 MB for 20% headroom; 224 MB, the next multiple of 32, absorbs run-to-run variation.
   memorySize: 224,
   timeoutSeconds: 300,
   extraTags: {} as Record<string, string>,

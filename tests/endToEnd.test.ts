@@ -2,29 +2,17 @@
 // under this Node.js and under Node.js 22, the Lambda runtime's version.
 import { expect } from "chai";
 import { spawnSync } from "node:child_process";
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
 import { addDays, isoDateUtc } from "../handler/dates";
 import { createBatchWriter, type Failure } from "../handler/batchWriter";
 import { existingSnapshots } from "../handler/tagger";
 import { CreateTagsCommand, type EC2Client } from "@aws-sdk/client-ec2";
-import { INSTALL_HINT, motoInstalled, startMoto, type Emulator } from "./support/motoServer";
-import { findResource, lambdaArchive, loadStack } from "./support/pulumiMocks";
-import { createSnapshot, emulatorClient, seedPolicyCases, tagsById } from "./support/seedAccount";
+import { INSTALL_HINT, motoInstalled, startMoto, type Emulator } from "../local/motoServer";
+import { invokeArchive, unpackArchive, type Invocation } from "../local/invokeLambda";
+import { findResource, lambdaArchive, loadStack } from "../local/pulumiMocks";
+import { createSnapshot, emulatorClient, seedPolicyCases, tagsById } from "../local/seedAccount";
 import { recordingLogger } from "./support/ec2Stub";
 
-const ROOT = join(__dirname, "..");
-const INVOKER = join(__dirname, "support", "invokeArchive.js");
 const inCi = process.env.CI === "true";
-
-interface Invocation {
-  ok: boolean;
-  node: string;
-  response?: Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
-  error?: { name: string; message: string };
-  stdout: string;
-}
 
 const runtimes: { label: string; command: string[] }[] = [
   { label: `this Node.js (${process.version})`, command: [process.execPath] },
@@ -41,6 +29,7 @@ describe("end to end: the serialized Lambda on the EC2 emulator", function () {
   let emulator: Emulator;
   let ec2: EC2Client;
   let archiveDir: string;
+  let removeArchive: (() => void) | undefined;
   let environment: Record<string, string>;
 
   before(async function () {
@@ -53,48 +42,27 @@ describe("end to end: the serialized Lambda on the EC2 emulator", function () {
     emulator = await startMoto();
     ec2 = emulatorClient(emulator.endpoint);
     await loadStack({ "aws:region": "us-east-1", retentionDays: "90", extraTags: '{"Owner":"platform"}' });
-    archiveDir = mkdtempSync(join(tmpdir(), "tagger-archive-"));
-    for (const [name, text] of Object.entries(await lambdaArchive())) {
-      writeFileSync(join(archiveDir, name), text);
-    }
+    const archive = unpackArchive(await lambdaArchive());
+    archiveDir = archive.dir;
+    removeArchive = archive.remove;
     environment = findResource("aws:lambda/function:Function").inputs.environment.variables;
   });
 
   after(async () => {
     await emulator?.stop();
-    if (archiveDir) {
-      rmSync(archiveDir, { recursive: true, force: true });
-    }
+    removeArchive?.();
   });
 
   function invoke(command: string[], overrides: Record<string, string> = {}): Invocation {
-    const resultFile = join(archiveDir, "result.json");
-    rmSync(resultFile, { force: true });
-    const [program, ...args] = command;
-    const run = spawnSync(program, [...args, INVOKER, archiveDir, resultFile], {
-      encoding: "utf8",
-      timeout: 180_000,
-      env: {
-        PATH: process.env.PATH,
-        HOME: process.env.HOME,
-        // The Lambda runtime provides the SDK; here it comes from the project's node_modules.
-        NODE_PATH: join(ROOT, "node_modules"),
-        AWS_REGION: "us-east-1",
-        AWS_ENDPOINT_URL: emulator.endpoint,
-        AWS_ACCESS_KEY_ID: "testing",
-        AWS_SECRET_ACCESS_KEY: "testing",
-        AWS_LAMBDA_FUNCTION_NAME: "TagEC2Backups",
-        ...environment,
-        ...overrides,
-      },
+    return invokeArchive(command, archiveDir, {
+      AWS_REGION: "us-east-1",
+      AWS_ENDPOINT_URL: emulator.endpoint,
+      AWS_ACCESS_KEY_ID: "testing",
+      AWS_SECRET_ACCESS_KEY: "testing",
+      AWS_LAMBDA_FUNCTION_NAME: "TagEC2Backups",
+      ...environment,
+      ...overrides,
     });
-    let result: Omit<Invocation, "stdout">;
-    try {
-      result = JSON.parse(readFileSync(resultFile, "utf8"));
-    } catch {
-      throw new Error(`the invocation wrote no result (exit ${run.status}):\n${run.stderr}`);
-    }
-    return { ...result, stdout: run.stdout };
   }
 
   for (const runtime of runtimes) {

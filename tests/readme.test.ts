@@ -33,8 +33,12 @@ describe("README", () => {
     }
   });
 
-  it("tells a newcomer the two commands", () => {
-    const quickStart = section("Quick start");
-    expect(quickStart).to.include("npm ci").and.include("npm test");
+  it("opens with how to try it locally: npm ci, the demo, npm test", () => {
+    const firstSection = readme.slice(readme.indexOf("\n## ")).split("\n")[1];
+    expect(firstSection).to.equal("## Try it locally");
+    const tryIt = section("Try it locally");
+    for (const command of ["npm ci", "npm run demo", "npm test", "npm run synth", "npm run tag"]) {
+      expect(tryIt, command).to.include(command);
+    }
   });
 });

@@ -7,7 +7,7 @@ import {
   loadStack,
   registered,
   type StackOutputs,
-} from "./support/pulumiMocks";
+} from "../local/pulumiMocks";
 
 const REGION = "eu-west-1";
 

@@ -1,4 +1,4 @@
-// Starts the moto EC2 emulator on a free loopback port for the tests, and stops it after.
+// Starts the moto EC2 emulator on a free loopback port (for the tests, the benchmark and the demo) and stops it.
 import { spawn, spawnSync, type ChildProcess } from "node:child_process";
 import { createServer } from "node:net";
 

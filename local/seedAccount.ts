@@ -1,4 +1,4 @@
-// Seeds the emulator with AMIs and snapshots covering every case of the tag policy.
+// Seeds the EC2 emulator: AMIs and snapshots covering every case of the tag policy, and bulk accounts.
 import {
   CreateSnapshotCommand,
   CreateTagsCommand,
@@ -8,7 +8,7 @@ import {
   EC2Client,
   RegisterImageCommand,
 } from "@aws-sdk/client-ec2";
-import type { Tag } from "../../handler/tagPolicy";
+import type { Tag } from "../handler/tagPolicy";
 
 export function emulatorClient(endpoint: string, region = "us-east-1"): EC2Client {
   return new EC2Client({
@@ -89,5 +89,70 @@ export async function seedPolicyCases(ec2: EC2Client) {
     snapshotForeignDeleteOn: await createSnapshot(ec2, { DeleteOn: "2030-01-01" }),
     snapshotOwnerSet: await createSnapshot(ec2, { Owner: "payments" }),
     snapshotBroken: await createSnapshot(ec2, { Retention: "90days", DeleteOn: "someday" }),
+  };
+}
+
+/** Creates `count` snapshots of one volume, `concurrency` requests at a time, each with tagsFor(i). */
+export async function createSnapshots(
+  ec2: EC2Client,
+  count: number,
+  tagsFor: (index: number) => Tag[],
+  concurrency = 8,
+): Promise<string[]> {
+  const volume = await ec2.send(new CreateVolumeCommand({ AvailabilityZone: "us-east-1a", Size: 1 }));
+  const ids: string[] = new Array(count);
+  let next = 0;
+  await Promise.all(
+    Array.from({ length: concurrency }, async () => {
+      while (next < count) {
+        const index = next++;
+        const tags = tagsFor(index);
+        const snapshot = await ec2.send(
+          new CreateSnapshotCommand({
+            VolumeId: volume.VolumeId,
+            ...(tags.length > 0 ? { TagSpecifications: [{ ResourceType: "snapshot", Tags: tags }] } : {}),
+          }),
+        );
+        ids[index] = snapshot.SnapshotId as string;
+      }
+    }),
+  );
+  return ids;
+}
+
+/** Registers one AMI per backing snapshot given, tagging each with tagsFor(i). */
+export async function registerImages(
+  ec2: EC2Client,
+  backing: string[],
+  tagsFor: (index: number) => Tag[],
+): Promise<string[]> {
+  const ids: string[] = [];
+  for (const [index, snapshotId] of backing.entries()) {
+    const image = await ec2.send(
+      new RegisterImageCommand({
+        Name: `backup-${index}`,
+        RootDeviceName: "/dev/sda1",
+        BlockDeviceMappings: [{ DeviceName: "/dev/sda1", Ebs: { SnapshotId: snapshotId } }],
+      }),
+    );
+    const imageId = image.ImageId as string;
+    const tags = tagsFor(index);
+    if (tags.length > 0) {
+      await ec2.send(new CreateTagsCommand({ Resources: [imageId], Tags: tags }));
+    }
+    ids.push(imageId);
+  }
+  return ids;
+}
+
+/** Every owned AMI and snapshot in listing order, with its tags. */
+export async function listAll(
+  ec2: EC2Client,
+): Promise<{ images: { id: string; tags: Tag[] }[]; snapshots: { id: string; tags: Tag[] }[] }> {
+  const images = (await ec2.send(new DescribeImagesCommand({ Owners: ["self"] }))).Images ?? [];
+  const snapshots = (await ec2.send(new DescribeSnapshotsCommand({ OwnerIds: ["self"] }))).Snapshots ?? [];
+  return {
+    images: images.map((i) => ({ id: i.ImageId as string, tags: (i.Tags ?? []) as Tag[] })),
+    snapshots: snapshots.map((s) => ({ id: s.SnapshotId as string, tags: (s.Tags ?? []) as Tag[] })),
   };
 }

@@ -1,5 +1,5 @@
-// Pulumi's mock runtime with a record of every registered resource. `call` throws on any invoke it
-// does not know, so nothing passes by accident.
+// Pulumi's mock runtime with a record of every registered resource, for the tests and `npm run synth`.
+// `call` throws on any invoke it does not know, so nothing passes by accident.
 import * as pulumi from "@pulumi/pulumi";
 
 export const PROJECT = "ec2-backup-retention";
@@ -94,7 +94,7 @@ export type StackOutputs = Record<string, unknown>;
  */
 export async function loadStack(config: Record<string, string>): Promise<StackOutputs> {
   setUpMocks(config);
-  const path = require.resolve("../../index");
+  const path = require.resolve("../index");
   delete require.cache[path];
   const stack = (await import(path)) as Record<string, unknown>;
   const outputs: StackOutputs = {};

@@ -1,0 +1,61 @@
+// Runs a serialized Lambda archive in a child Node.js process, as the Lambda runtime would, via
+// invokeArchive.js. Shared by the end-to-end tests and the demo.
+import { spawnSync } from "node:child_process";
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join, resolve } from "node:path";
+
+const ROOT = resolve(__dirname, "..");
+const INVOKER = join(ROOT, "local", "invokeArchive.js");
+
+export interface Invocation {
+  ok: boolean;
+  /** process.version inside the child. */
+  node: string;
+  response?: Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
+  error?: { name: string; message: string };
+  /** What the function logged. */
+  stdout: string;
+}
+
+/** Writes the archive's files to a fresh directory; returns it and a way to remove it. */
+export function unpackArchive(files: Record<string, string>): { dir: string; remove: () => void } {
+  const dir = mkdtempSync(join(tmpdir(), "tagger-archive-"));
+  for (const [name, text] of Object.entries(files)) {
+    writeFileSync(join(dir, name), text);
+  }
+  return { dir, remove: () => rmSync(dir, { recursive: true, force: true }) };
+}
+
+/**
+ * `command` starts Node.js (e.g. [process.execPath] or ["npx", "-y", "node@22"]); `env` is the
+ * function's environment plus AWS settings. The SDK comes from the project's node_modules, as the
+ * Lambda runtime would provide it.
+ */
+export function invokeArchive(
+  command: string[],
+  archiveDir: string,
+  env: Record<string, string>,
+): Invocation {
+  const resultFile = join(archiveDir, "result.json");
+  rmSync(resultFile, { force: true });
+  const [program, ...args] = command;
+  const run = spawnSync(program, [...args, INVOKER, archiveDir, resultFile], {
+    encoding: "utf8",
+    timeout: 180_000,
+    env: {
+      PATH: process.env.PATH,
+      HOME: process.env.HOME,
+      NODE_PATH: join(ROOT, "node_modules"),
+      AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: "true",
+      ...env,
+    },
+  });
+  let result: Omit<Invocation, "stdout">;
+  try {
+    result = JSON.parse(readFileSync(resultFile, "utf8"));
+  } catch {
+    throw new Error(`the invocation wrote no result (exit ${run.status}):\n${run.stderr}`);
+  }
+  return { ...result, stdout: run.stdout };
+}

@@ -1,0 +1,155 @@
+// `npm run synth -- [--stack dev] [--config key=value ...] [--out DIR]`
+// Runs the real program under Pulumi's mock runtime (no CLI, no cloud, no credentials) and shows
+// what `pulumi up` would create, including the exact Lambda archive.
+// The SDK's "2027 releases need Node.js 22" notice is noise for a plan.
+process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= "true";
+import { mkdirSync, writeFileSync } from "node:fs";
+import { dirname, join, resolve } from "node:path";
+import { parseArgs } from "node:util";
+import { lambdaArchive, loadStack, registered, type Registered, type StackOutputs } from "./pulumiMocks";
+import { readStackConfig } from "./stackConfig";
+
+const ROOT = resolve(__dirname, "..");
+const FUNCTION_TYPE = "aws:lambda/function:Function";
+
+export interface SynthOptions {
+  stack?: string;
+  overrides?: string[];
+  out?: string;
+}
+
+export interface SynthResult {
+  config: Record<string, string>;
+  resources: Registered[];
+  outputs: StackOutputs;
+  /** Per Lambda resource name: archive file name -> contents. */
+  archives: Record<string, Record<string, string>>;
+}
+
+export async function synth(options: SynthOptions): Promise<SynthResult> {
+  const config = readStackConfig({ root: ROOT, stack: options.stack, overrides: options.overrides });
+  const outputs = await loadStack(config);
+  const resources = [...registered];
+  const archives: SynthResult["archives"] = {};
+  for (const fn of resources.filter((r) => r.type === FUNCTION_TYPE)) {
+    archives[fn.name] = await lambdaArchive(fn.name);
+  }
+  if (options.out) {
+    writeOut(options.out, resources, archives);
+  }
+  return { config, resources, outputs, archives };
+}
+
+const archiveBytes = (files: Record<string, string>) =>
+  Object.values(files).reduce((n, text) => n + Buffer.byteLength(text), 0);
+
+/** Inputs as plain JSON: the code archive becomes its file list and size. */
+function plainInputs(resource: Registered, archives: SynthResult["archives"]): Record<string, unknown> {
+  const inputs: Record<string, unknown> = { ...resource.inputs };
+  if (resource.type === FUNCTION_TYPE) {
+    const files = archives[resource.name];
+    inputs.code = { archive: Object.keys(files), bytes: archiveBytes(files) };
+  }
+  return inputs;
+}
+
+function writeOut(out: string, resources: Registered[], archives: SynthResult["archives"]): void {
+  mkdirSync(out, { recursive: true });
+  const plain = resources.map((r) => ({ type: r.type, name: r.name, inputs: plainInputs(r, archives) }));
+  writeFileSync(join(out, "resources.json"), `${JSON.stringify(plain, null, 2)}\n`);
+  for (const [name, files] of Object.entries(archives)) {
+    for (const [file, text] of Object.entries(files)) {
+      const path = join(out, "lambda", name, file);
+      mkdirSync(dirname(path), { recursive: true });
+      writeFileSync(path, text);
+    }
+  }
+}
+
+/** JSON documents held in strings (policies) are shown as JSON. */
+function show(value: unknown): string {
+  if (typeof value === "string" && /^\s*[{[]/.test(value)) {
+    try {
+      return JSON.stringify(JSON.parse(value), null, 2);
+    } catch {
+      return value;
+    }
+  }
+  return typeof value === "string" ? value : JSON.stringify(value, null, 2);
+}
+
+export function formatPlan(result: SynthResult, stack: string | undefined): string {
+  const lines: string[] = [
+    `Plan for stack ${stack ?? "(defaults only)"} in ${result.config["aws:region"] ?? "(no region)"}: ${result.resources.length} resources to create`,
+    "",
+  ];
+  for (const resource of result.resources) {
+    lines.push(`+ ${resource.type}  ${resource.name}`);
+    for (const [key, value] of Object.entries(plainInputs(resource, result.archives)).sort(([a], [b]) =>
+      a.localeCompare(b),
+    )) {
+      const text = show(value).split("\n");
+      lines.push(`    ${key}: ${text[0]}`, ...text.slice(1).map((line) => `      ${line}`));
+    }
+    lines.push("");
+  }
+  lines.push("Outputs:");
+  for (const [key, value] of Object.entries(result.outputs)) {
+    lines.push(`    ${key}: ${typeof value === "string" ? value : JSON.stringify(value)}`);
+  }
+  return lines.join("\n");
+}
+
+export const USAGE = "usage: npm run synth -- [--stack NAME] [--config key=value ...] [--out DIR]";
+
+export interface SynthIo {
+  out: { write(text: string): unknown };
+  err: { write(text: string): unknown };
+}
+
+export async function main(
+  argv: string[],
+  io: SynthIo = { out: process.stdout, err: process.stderr },
+): Promise<number> {
+  let values: { stack?: string; config?: string[]; out?: string; help?: boolean };
+  try {
+    values = parseArgs({
+      args: argv,
+      options: {
+        stack: { type: "string" },
+        config: { type: "string", multiple: true },
+        out: { type: "string" },
+        help: { type: "boolean", short: "h" },
+      },
+      strict: true,
+      allowPositionals: false,
+    }).values;
+  } catch (error) {
+    io.err.write(`${(error as Error).message}\n${USAGE}\n`);
+    return 2;
+  }
+  if (values.help) {
+    io.out.write(`${USAGE}\n`);
+    return 0;
+  }
+  try {
+    const result = await synth({ stack: values.stack ?? "dev", overrides: values.config, out: values.out });
+    io.out.write(`${formatPlan(result, values.stack ?? "dev")}\n`);
+    if (values.out) {
+      for (const [name, files] of Object.entries(result.archives)) {
+        io.out.write(
+          `\nWrote ${join(values.out, "resources.json")} and ${join(values.out, "lambda", name)}/ (${Object.keys(files).join(", ")}: ${archiveBytes(files).toLocaleString("en-US")} bytes, the archive Pulumi would upload)\n`,
+        );
+      }
+    }
+    return 0;
+  } catch (error) {
+    // What `pulumi preview` prints for the program's RunError.
+    io.err.write(`error: ${(error as Error).message}\n`);
+    return 1;
+  }
+}
+
+if (require.main === module) {
+  main(process.argv.slice(2)).then((code) => process.exit(code));
+}

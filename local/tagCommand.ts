@@ -1,0 +1,194 @@
+// `npm run tag -- [--region R] [--retention-days N] [--dry-run] [--json] [--endpoint URL]`
+// Runs the Lambda's tagger core from a workstation with the standard AWS credential chain, or
+// against an emulator (`--endpoint`, or AWS_ENDPOINT_URL).
+import { parseArgs } from "node:util";
+import { createEc2Client } from "../handler/ec2Client";
+import { jsonLogger, type Logger } from "../handler/ports";
+import { buildResponse, errorBody, type TaggerResponse } from "../handler/response";
+import { tagBackups, type Progress, type TagReport } from "../handler/tagger";
+import {
+  MAX_RETENTION_DAYS,
+  MIN_RETENTION_DAYS,
+  extraTagProblems,
+  isRetentionDays,
+} from "../handler/tagRules";
+
+export const USAGE = `usage: npm run tag -- [--region R] [--retention-days N] [--extra-tags JSON] [--dry-run] [--json] [--endpoint URL]
+
+  --region R            AWS region (default: AWS_REGION or AWS_DEFAULT_REGION)
+  --retention-days N    days from first tagging to DeleteOn, ${MIN_RETENTION_DAYS} to ${MAX_RETENTION_DAYS} (default 90)
+  --extra-tags JSON     tags added where absent, e.g. '{"Owner":"infra"}' (default none)
+  --dry-run             plan and report, write nothing
+  --json                print exactly the Lambda's response on stdout, logs on stderr
+  --endpoint URL        EC2 endpoint, e.g. an emulator (default: AWS_ENDPOINT_URL or AWS)`;
+
+export interface Io {
+  out: { write(text: string): unknown };
+  err: { write(text: string): unknown; isTTY?: boolean };
+  env: Record<string, string | undefined>;
+}
+
+interface Options {
+  region: string;
+  retentionDays: number;
+  extraTags: Record<string, string>;
+  dryRun: boolean;
+  json: boolean;
+  endpoint?: string;
+}
+
+/** The options, or the lines of a usage error. */
+export function parseOptions(argv: string[], env: Io["env"]): Options | { errors: string[] } {
+  let values: Record<string, string | boolean | undefined>;
+  try {
+    values = parseArgs({
+      args: argv,
+      options: {
+        region: { type: "string" },
+        "retention-days": { type: "string" },
+        "extra-tags": { type: "string" },
+        "dry-run": { type: "boolean" },
+        json: { type: "boolean" },
+        endpoint: { type: "string" },
+      },
+      strict: true,
+      allowPositionals: false,
+    }).values;
+  } catch (error) {
+    return { errors: [(error as Error).message] };
+  }
+  const errors: string[] = [];
+  const region = (values.region as string | undefined) ?? env.AWS_REGION ?? env.AWS_DEFAULT_REGION;
+  if (!region) {
+    errors.push("no region: pass --region or set AWS_REGION");
+  }
+  const daysText = (values["retention-days"] as string | undefined) ?? "90";
+  const retentionDays = Number(daysText);
+  if (!/^\d+$/.test(daysText) || !isRetentionDays(retentionDays)) {
+    errors.push(
+      `--retention-days ${JSON.stringify(daysText)}: must be an integer from ${MIN_RETENTION_DAYS} to ${MAX_RETENTION_DAYS}`,
+    );
+  }
+  let extraTags: Record<string, string> = {};
+  const tagsText = values["extra-tags"] as string | undefined;
+  if (tagsText !== undefined) {
+    let parsed: unknown;
+    try {
+      parsed = JSON.parse(tagsText);
+    } catch {
+      parsed = undefined;
+    }
+    const problems =
+      parsed === undefined ? ["must be a JSON object of tag key to string value"] : extraTagProblems(parsed);
+    if (problems.length > 0) {
+      errors.push(`--extra-tags ${JSON.stringify(tagsText)}: ${problems.join(", ")}`);
+    } else {
+      extraTags = parsed as Record<string, string>;
+    }
+  }
+  const endpoint = values.endpoint as string | undefined;
+  if (endpoint !== undefined && !/^https?:\/\/[^\s]+$/.test(endpoint)) {
+    errors.push(`--endpoint ${JSON.stringify(endpoint)}: must be an http(s) URL`);
+  }
+  if (errors.length > 0) {
+    return { errors };
+  }
+  return {
+    region: region as string,
+    retentionDays,
+    extraTags,
+    dryRun: values["dry-run"] === true,
+    json: values.json === true,
+    endpoint,
+  };
+}
+
+export function formatSummary(report: TagReport, response: TaggerResponse): string {
+  const rows: [string, number, number][] = [
+    ["listed", report.amis.listed, report.snapshots.listed],
+    [report.dryRun ? "would tag" : "tagged", report.amis.tagged, report.snapshots.tagged],
+    ["already ours", report.amis.unchanged, report.snapshots.unchanged],
+    ["skipped (not ours)", report.amis.skipped, report.snapshots.skipped],
+    ["failed", report.amis.failed, report.snapshots.failed],
+  ];
+  const width = Math.max(...rows.map(([label]) => label.length));
+  const lines = [
+    `${"".padEnd(width)}  ${"AMIs".padStart(9)}  ${"snapshots".padStart(9)}`,
+    ...rows.map(
+      ([label, a, s]) => `${label.padEnd(width)}  ${String(a).padStart(9)}  ${String(s).padStart(9)}`,
+    ),
+    "",
+    `${response.message}. Retention ${report.retentionDays} days; new backups get DeleteOn=${report.deleteOn}.`,
+  ];
+  if (!report.complete) {
+    lines.push("Stopped early: run again to finish.");
+  }
+  for (const failure of report.failures) {
+    lines.push(`  failed ${failure.id}: ${failure.code}: ${failure.message}`);
+  }
+  return lines.join("\n");
+}
+
+function progressLine(io: Io): (update: Progress) => void {
+  return (update) => {
+    const line = `${update.kind === "ami" ? "AMIs" : "snapshots"}: ${update.pages} pages, ${update.listed} listed, ${update.planned} to tag, ${update.tagged} tagged`;
+    io.err.write(io.err.isTTY ? `\r${line.padEnd(78)}` : `${line}\n`);
+  };
+}
+
+export async function main(argv: string[], io: Io): Promise<number> {
+  const options = parseOptions(argv, io.env);
+  if ("errors" in options) {
+    io.err.write(`${options.errors.join("\n")}\n\n${USAGE}\n`);
+    return 2;
+  }
+  const ec2 = createEc2Client({
+    region: options.region,
+    ...(options.endpoint ? { endpoint: options.endpoint } : {}),
+  });
+  // In --json mode every log line goes to stderr; otherwise only warnings and errors do.
+  const jsonLog = jsonLogger((line) => io.err.write(`${line}\n`));
+  const log: Logger = options.json
+    ? jsonLog
+    : { info: () => undefined, warn: jsonLog.warn, error: jsonLog.error };
+  try {
+    const report = await tagBackups(
+      {
+        ec2,
+        clock: () => new Date(),
+        log,
+        remainingMs: () => Number.POSITIVE_INFINITY,
+        progress: options.json ? undefined : progressLine(io),
+      },
+      {
+        retentionDays: options.retentionDays,
+        extraTags: options.extraTags,
+        dryRun: options.dryRun,
+        safetyMarginMs: 0,
+      },
+    );
+    const response = buildResponse(report);
+    if (options.json) {
+      io.out.write(`${JSON.stringify(response, null, 2)}\n`);
+    } else {
+      io.err.write(io.err.isTTY ? "\n" : "");
+      io.out.write(`${formatSummary(report, response)}\n`);
+    }
+    return report.failureCount > 0 ? 1 : 0;
+  } catch (error) {
+    const body = errorBody(error);
+    log.error(body.message, body);
+    if (!options.json) {
+      io.err.write(`${body.message}\n`);
+    }
+    return 1;
+  } finally {
+    ec2.destroy();
+  }
+}
+
+if (require.main === module) {
+  main(process.argv.slice(2), { out: process.stdout, err: process.stderr, env: process.env }).then((code) => {
+    process.exitCode = code;
+  });
+}

@@ -1,0 +1,96 @@
+import { expect } from "chai";
+import { existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { readStackConfig } from "../local/stackConfig";
+import { formatPlan, main, synth } from "../local/synth";
+
+const ROOT = join(__dirname, "..");
+
+function capture() {
+  const out: string[] = [];
+  const err: string[] = [];
+  return {
+    io: { out: { write: (t: string) => out.push(t) }, err: { write: (t: string) => err.push(t) } },
+    out: () => out.join(""),
+    err: () => err.join(""),
+  };
+}
+
+describe("npm run synth", () => {
+  it("layers config as the CLI does: Pulumi.yaml defaults, then the stack file, then --config", () => {
+    const config = readStackConfig({
+      root: ROOT,
+      stack: "dev",
+      overrides: ["timeoutSeconds=600", "aws:region=eu-west-1"],
+    });
+    expect(config).to.deep.include({
+      "ec2-backup-retention:memorySize": "224",
+      "ec2-backup-retention:schedule": "cron(0 2 * * ? *)",
+      "ec2-backup-retention:timeoutSeconds": "600",
+      "aws:region": "eu-west-1",
+    });
+    expect(() => readStackConfig({ root: ROOT, stack: "nope" })).to.throw(
+      /no stack file .*Pulumi\.nope\.yaml/,
+    );
+    expect(() => readStackConfig({ root: ROOT, overrides: ["retentionDays"] })).to.throw(
+      /expected key=value/,
+    );
+  });
+
+  it("prints every resource with its key properties and the outputs", async () => {
+    const result = await synth({ stack: "dev" });
+    const plan = formatPlan(result, "dev");
+    expect(plan).to.match(/^Plan for stack dev in us-east-1: 8 resources to create/);
+    for (const expected of [
+      "+ aws:iam/role:Role  tagger-role",
+      '"ec2:CreateTags"',
+      '"arn:aws:ec2:us-east-1::snapshot/*"',
+      "scheduleExpression: cron(0 2 * * ? *)",
+      "runtime: nodejs22.x",
+      "memorySize: 224",
+      "timeout: 300",
+      '"RETENTION_DAYS": "90"',
+      "retentionInDays: 14",
+      "functionName: TagEC2Backups",
+    ]) {
+      expect(plan).to.include(expected);
+    }
+  });
+
+  it("writes resources.json and exactly the archive's files with --out", async () => {
+    const out = mkdtempSync(join(tmpdir(), "synth-"));
+    try {
+      const io = capture();
+      expect(await main(["--stack", "dev", "--out", out], io.io)).to.equal(0);
+      const resources = JSON.parse(readFileSync(join(out, "resources.json"), "utf8"));
+      expect(resources).to.have.length(8);
+      const fn = resources.find((r: { type: string }) => r.type === "aws:lambda/function:Function");
+      const code = readFileSync(join(out, "lambda", "tagger-function", "__index.js"), "utf8");
+      expect(fn.inputs.code).to.deep.equal({ archive: ["__index.js"], bytes: Buffer.byteLength(code) });
+      expect(code).to.include("exports.handler = __createHandler();");
+      expect(io.out()).to.include(`__index.js: ${Buffer.byteLength(code).toLocaleString("en-US")} bytes`);
+    } finally {
+      rmSync(out, { recursive: true, force: true });
+    }
+  });
+
+  it("prints the errors pulumi preview would and exits non-zero on bad config, writing nothing", async () => {
+    const out = join(tmpdir(), `synth-bad-${process.pid}`);
+    const io = capture();
+    const code = await main(
+      ["--config", "retentionDays=0", "--config", "namePrefix=has space", "--out", out],
+      io.io,
+    );
+    expect(code).to.equal(1);
+    expect(io.err()).to.match(/^error: Invalid stack configuration \(2 problems\):/);
+    expect(io.err()).to.include('ec2-backup-retention:retentionDays = "0"');
+    expect(existsSync(out)).to.be.false;
+  });
+
+  it("refuses unknown flags with the usage", async () => {
+    const io = capture();
+    expect(await main(["--stak", "dev"], io.io)).to.equal(2);
+    expect(io.err()).to.include("usage: npm run synth");
+  });
+});

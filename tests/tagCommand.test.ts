@@ -1,0 +1,133 @@
+import { expect } from "chai";
+import { INSTALL_HINT, motoInstalled, startMoto, type Emulator } from "../local/motoServer";
+import { createSnapshot, emulatorClient, tagsById } from "../local/seedAccount";
+import { main, parseOptions } from "../local/tagCommand";
+
+const env = { AWS_ACCESS_KEY_ID: "testing", AWS_SECRET_ACCESS_KEY: "testing" };
+
+function capture() {
+  const out: string[] = [];
+  const err: string[] = [];
+  return {
+    io: { out: { write: (t: string) => out.push(t) }, err: { write: (t: string) => err.push(t) }, env },
+    out: () => out.join(""),
+    err: () => err.join(""),
+  };
+}
+
+describe("npm run tag", () => {
+  it("reads its flags, with the region from the environment when not given", () => {
+    expect(
+      parseOptions(["--retention-days", "30", "--dry-run", "--extra-tags", '{"Owner":"infra"}'], {
+        AWS_REGION: "eu-west-1",
+      }),
+    ).to.deep.equal({
+      region: "eu-west-1",
+      retentionDays: 30,
+      extraTags: { Owner: "infra" },
+      dryRun: true,
+      json: false,
+      endpoint: undefined,
+    });
+  });
+
+  it("refuses bad flags with a usage error that names the flag and the value", () => {
+    const cases: [string[], RegExp][] = [
+      [["--bogus"], /Unknown option '--bogus'/],
+      [["--retention-days", "0"], /--retention-days "0": must be an integer from 1 to 36500/],
+      [["--retention-days", "ninety"], /--retention-days "ninety"/],
+      [["--extra-tags", '{"Retention":"x"}'], /--extra-tags .*written by the tagger itself/],
+      [["--endpoint", "localhost:4566"], /--endpoint "localhost:4566": must be an http\(s\) URL/],
+      [[], /no region: pass --region or set AWS_REGION/],
+    ];
+    for (const [argv, message] of cases) {
+      const result = parseOptions(argv, argv.length === 0 ? {} : { AWS_REGION: "us-east-1" });
+      expect(result, argv.join(" ")).to.have.property("errors");
+      expect((result as { errors: string[] }).errors.join("\n"), argv.join(" ")).to.match(message);
+    }
+  });
+
+  it("exits 2 on bad flags and contacts nothing", async () => {
+    const run = capture();
+    // An endpoint nobody listens on: any request would fail the run with another code.
+    const code = await main(
+      ["--region", "us-east-1", "--endpoint", "http://127.0.0.1:9", "--retention-days", "-1"],
+      run.io,
+    );
+    expect(code).to.equal(2);
+    expect(run.out()).to.equal("");
+    expect(run.err()).to.include("usage: npm run tag");
+  });
+
+  describe("against the EC2 emulator", function () {
+    this.timeout(60_000);
+    let emulator: Emulator;
+
+    before(async function () {
+      if (!motoInstalled()) {
+        if (process.env.CI === "true") {
+          throw new Error(INSTALL_HINT);
+        }
+        this.skip();
+      }
+      emulator = await startMoto();
+    });
+
+    // The runner uses the standard credential chain; here that is the environment.
+    const saved = { ...process.env };
+    beforeEach(() => Object.assign(process.env, env));
+    afterEach(() => {
+      process.env = { ...saved };
+    });
+
+    after(async () => emulator?.stop());
+
+    beforeEach(async () => emulator.reset());
+
+    it("--json prints exactly the Lambda's response on stdout and JSON logs on stderr", async () => {
+      const ec2 = emulatorClient(emulator.endpoint);
+      await createSnapshot(ec2);
+      await createSnapshot(ec2, { Retention: "keep" });
+      const run = capture();
+      const code = await main(["--region", "us-east-1", "--endpoint", emulator.endpoint, "--json"], run.io);
+      expect(code).to.equal(0);
+      const response = JSON.parse(run.out());
+      expect(Object.keys(response).slice(0, 6)).to.deep.equal([
+        "statusCode",
+        "message",
+        "amis_tagged",
+        "snapshots_tagged",
+        "retention_days",
+        "delete_on",
+      ]);
+      expect(response).to.deep.include({
+        statusCode: 200,
+        snapshots_tagged: 1,
+        snapshots_skipped: 1,
+        complete: true,
+      });
+      const logLines = run
+        .err()
+        .trim()
+        .split("\n")
+        .map((line) => JSON.parse(line));
+      expect(logLines.some((l) => l.message === "tagged batch")).to.be.true;
+    });
+
+    it("shows progress and a summary table, and --dry-run writes nothing", async () => {
+      const ec2 = emulatorClient(emulator.endpoint);
+      await createSnapshot(ec2);
+      const before = await tagsById(ec2);
+      const run = capture();
+      const code = await main(
+        ["--region", "us-east-1", "--endpoint", emulator.endpoint, "--dry-run"],
+        run.io,
+      );
+      expect(code).to.equal(0);
+      expect(run.err()).to.match(/snapshots: 1 pages, 1 listed, 1 to tag/);
+      expect(run.out()).to.match(/would tag\s+0\s+1/);
+      expect(run.out()).to.include("Dry run: would tag 0 AMIs and 1 snapshots");
+      expect(await tagsById(ec2)).to.deep.equal(before);
+    });
+  });
+});
