@@ -86,7 +86,9 @@ export async function runDemo(argv: string[], io: DemoIo): Promise<number> {
     removeArchive?.();
     await emulator?.stop();
   };
+  let interrupted = false;
   const onSignal = () => {
+    interrupted = true;
     io.err.write("\ninterrupted: stopping the emulator\n");
     cleanUp().finally(() => process.exit(130));
   };
@@ -137,7 +139,9 @@ export async function runDemo(argv: string[], io: DemoIo): Promise<number> {
     );
     return second.ok && unchanged ? 0 : 1;
   } catch (error) {
-    io.err.write(`demo failed: ${(error as Error).message}\n`);
+    if (!interrupted) {
+      io.err.write(`demo failed: ${(error as Error).message}\n`);
+    }
     return 1;
   } finally {
     process.removeListener("SIGINT", onSignal);
