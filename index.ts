@@ -12,3 +12,6 @@ export const logGroupName = tagger.logGroupName;
 export const ruleName = tagger.ruleName;
 export const schedule = tagger.schedule;
 export const retentionDays = tagger.retentionDays;
+export const failedRunsQueueUrl = tagger.failedRunsQueueUrl;
+export const alarmTopicArn = tagger.alarmTopicArn;
+export const dashboardName = tagger.dashboardName;

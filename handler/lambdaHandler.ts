@@ -2,10 +2,11 @@
 // serializes it, and it runs once per cold start, so the SDK client and the parsed environment are
 // built here, never at module scope (the serializer would capture them by value).
 import { createEc2Client } from "./ec2Client";
+import { FAILED_RUN, emfLine, type RunMetrics } from "./metrics";
 import { jsonLogger } from "./ports";
 import { buildResponse, errorBody, type TaggerResponse } from "./response";
 import { parseEnvironment, type HandlerSettings } from "./settings";
-import { tagBackups } from "./tagger";
+import { tagBackups, type TagReport } from "./tagger";
 
 /** The part of Lambda's context object the handler uses. */
 export interface LambdaContext {
@@ -19,8 +20,23 @@ export function safetyMarginMs(initialRemainingMs: number): number {
   return Math.min(30_000, Math.max(1_000, Math.floor(initialRemainingMs * 0.1)));
 }
 
+export function runMetrics(report: TagReport, response: TaggerResponse): RunMetrics {
+  return {
+    AmisTagged: response.amis_tagged,
+    SnapshotsTagged: response.snapshots_tagged,
+    ResourcesSkipped: report.amis.skipped + report.snapshots.skipped,
+    TagFailures: report.failureCount,
+    RunComplete: report.complete ? 1 : 0,
+    ResourcesListed: report.amis.listed + report.snapshots.listed,
+  };
+}
+
 export function createHandler(): TaggerHandler {
-  const log = jsonLogger((line) => console.log(line));
+  // Straight to stdout, one JSON object a line: with Lambda's JSON log format, console.* output
+  // would be wrapped again, and EMF lines must reach CloudWatch Logs as they are.
+  const writeLine = (line: string) => void process.stdout.write(`${line}\n`);
+  const log = jsonLogger(writeLine, {}, process.env.AWS_LAMBDA_LOG_LEVEL ?? "INFO");
+  const functionName = process.env.AWS_LAMBDA_FUNCTION_NAME ?? "unknown";
   let settings: HandlerSettings | undefined;
   let setupError: unknown;
   try {
@@ -42,10 +58,14 @@ export function createHandler(): TaggerHandler {
       );
       const response = buildResponse(report);
       log.info(response.message, { ...response });
+      writeLine(emfLine(settings.metricsNamespace, functionName, runMetrics(report, response), Date.now()));
       return response;
     } catch (error) {
       const body = errorBody(error);
       log.error(body.message, body);
+      if (settings !== undefined) {
+        writeLine(emfLine(settings.metricsNamespace, functionName, FAILED_RUN, Date.now()));
+      }
       // Rethrown so Lambda records an error: the Errors metric, async retries and alarms need it.
       throw error;
     }

@@ -14,10 +14,26 @@ export type RemainingTime = () => number;
 /** The current instant; injected so tests and benchmarks control "today". */
 export type Clock = () => Date;
 
-/** A logger that writes JSON lines to a stream-like sink (console.log in Lambda, stderr locally). */
-export function jsonLogger(write: (line: string) => void, base: Record<string, unknown> = {}): Logger {
-  const emit = (level: string, message: string, fields?: Record<string, unknown>) =>
-    write(JSON.stringify({ level, message, ...base, ...fields }));
+const LEVELS = ["TRACE", "DEBUG", "INFO", "WARN", "ERROR", "FATAL"];
+
+/**
+ * A logger that writes one JSON object per line to a sink (stdout in Lambda, stderr locally).
+ * Lines below `minLevel` are dropped: in Lambda that is AWS_LAMBDA_LOG_LEVEL, which Lambda sets
+ * from the function's applicationLogLevel, since lines written straight to stdout bypass the
+ * runtime's own filtering.
+ */
+export function jsonLogger(
+  write: (line: string) => void,
+  base: Record<string, unknown> = {},
+  minLevel = "INFO",
+  clock: () => Date = () => new Date(),
+): Logger {
+  const threshold = Math.max(0, LEVELS.indexOf(minLevel.toUpperCase()));
+  const emit = (level: string, message: string, fields?: Record<string, unknown>) => {
+    if (LEVELS.indexOf(level) >= threshold) {
+      write(JSON.stringify({ timestamp: clock().toISOString(), level, message, ...base, ...fields }));
+    }
+  };
   return {
     info: (message, fields) => emit("INFO", message, fields),
     warn: (message, fields) => emit("WARN", message, fields),

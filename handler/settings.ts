@@ -6,13 +6,26 @@ export interface HandlerSettings {
   retentionDays: number;
   extraTags: Record<string, string>;
   dryRun: boolean;
+  /** CloudWatch namespace of the run's metrics. */
+  metricsNamespace: string;
 }
 
 export const ENV = {
   retentionDays: "RETENTION_DAYS",
   extraTags: "EXTRA_TAGS",
   dryRun: "DRY_RUN",
+  metricsNamespace: "METRICS_NAMESPACE",
 } as const;
+
+/** CloudWatch namespaces: 1 to 255 of these characters, and not AWS's own "AWS/" prefix. */
+const NAMESPACE = /^[A-Za-z0-9.\-_/#:]{1,255}$/;
+
+export function namespaceProblem(namespace: string): string | undefined {
+  if (!NAMESPACE.test(namespace)) {
+    return "must be 1 to 255 letters, digits or . - _ / # :";
+  }
+  return namespace.startsWith("AWS/") ? 'must not start with "AWS/" (reserved by AWS)' : undefined;
+}
 
 /** Thrown for a bad environment; the message names every bad variable, its value and what is allowed. */
 export function environmentError(problems: string[]): Error {
@@ -54,8 +67,14 @@ export function parseEnvironment(env: Record<string, string | undefined>): Handl
     problems.push(`${show(ENV.dryRun)}: must be "true" or "false"`);
   }
 
+  const metricsNamespace = env[ENV.metricsNamespace] ?? "";
+  const badNamespace = namespaceProblem(metricsNamespace);
+  if (badNamespace) {
+    problems.push(`${show(ENV.metricsNamespace)}: ${badNamespace}`);
+  }
+
   if (problems.length > 0) {
     throw environmentError(problems);
   }
-  return { retentionDays, extraTags, dryRun: rawDryRun === "true" };
+  return { retentionDays, extraTags, dryRun: rawDryRun === "true", metricsNamespace };
 }

@@ -7,6 +7,10 @@ import { ENV } from "../handler/settings";
 import { DELETE_ON_KEY, RETENTION_KEY } from "../handler/tagRules";
 import { NAME_SUFFIXES, type StackConfig } from "./config";
 import { LAMBDA_TRUST_POLICY, buildTaggerPolicy } from "./iamPolicy";
+import { TaggerMonitoring } from "./monitoring";
+
+/** Failed invocations and undeliverable schedule events are kept this long (the SQS maximum). */
+const FOURTEEN_DAYS = 1_209_600;
 
 /**
  * Packages in package.json's dependencies that must not be uploaded: deploy-time tools, and
@@ -25,10 +29,14 @@ export class BackupTagger extends pulumi.ComponentResource {
   public readonly ruleName: pulumi.Output<string>;
   public readonly schedule: string;
   public readonly retentionDays: number;
+  public readonly failedRunsQueueUrl: pulumi.Output<string>;
+  public readonly alarmTopicArn: pulumi.Output<string> | undefined;
+  public readonly dashboardName: pulumi.Output<string> | undefined;
 
   constructor(name: string, args: BackupTaggerArgs, opts?: pulumi.ComponentResourceOptions) {
     super("ec2-backup-retention:index:BackupTagger", name, {}, opts);
     const functionName = args.namePrefix;
+    const metricsNamespace = args.metricsNamespace || args.namePrefix;
 
     const role = new aws.iam.Role(
       `${name}-role`,
@@ -47,22 +55,36 @@ export class BackupTagger extends pulumi.ComponentResource {
       { parent: this },
     );
 
+    // Where Lambda puts asynchronous invocations that failed after its retries, for 14 days.
+    const failedRuns = new aws.sqs.Queue(
+      `${name}-failed-runs`,
+      {
+        name: `${args.namePrefix}-failed-runs`,
+        messageRetentionSeconds: FOURTEEN_DAYS,
+        sqsManagedSseEnabled: true,
+      },
+      { parent: this },
+    );
+
     const partition = aws.getPartitionOutput({}, { parent: this }).partition;
     const policy = new aws.iam.RolePolicy(
       `${name}-policy`,
       {
         name: `${args.namePrefix}Policy`,
         role: role.id,
-        policy: pulumi.all([partition, logGroup.arn]).apply(([partitionName, logGroupArn]) =>
-          JSON.stringify(
-            buildTaggerPolicy({
-              partition: partitionName,
-              region: args.region,
-              logGroupArn,
-              tagKeys: [RETENTION_KEY, DELETE_ON_KEY, ...Object.keys(args.extraTags)],
-            }),
+        policy: pulumi
+          .all([partition, logGroup.arn, failedRuns.arn])
+          .apply(([partitionName, logGroupArn, queueArn]) =>
+            JSON.stringify(
+              buildTaggerPolicy({
+                partition: partitionName,
+                region: args.region,
+                logGroupArn,
+                tagKeys: [RETENTION_KEY, DELETE_ON_KEY, ...Object.keys(args.extraTags)],
+                failureQueueArn: queueArn,
+              }),
+            ),
           ),
-        ),
       },
       { parent: this },
     );
@@ -77,12 +99,19 @@ export class BackupTagger extends pulumi.ComponentResource {
         runtime: aws.lambda.Runtime.NodeJS22dX,
         memorySize: args.memorySize,
         timeout: args.timeoutSeconds,
-        loggingConfig: { logFormat: "Text", logGroup: logGroup.name },
+        loggingConfig: {
+          logFormat: "JSON",
+          applicationLogLevel: args.logLevel,
+          systemLogLevel: "INFO",
+          logGroup: logGroup.name,
+        },
+        ...(args.reservedConcurrency ? { reservedConcurrentExecutions: 1 } : {}),
         environment: {
           variables: {
             [ENV.retentionDays]: String(args.retentionDays),
             [ENV.extraTags]: JSON.stringify(args.extraTags),
             [ENV.dryRun]: String(args.dryRun),
+            [ENV.metricsNamespace]: metricsNamespace,
           },
         },
         codePathOptions: { extraExcludePackages: [...NOT_UPLOADED] },
@@ -99,7 +128,60 @@ export class BackupTagger extends pulumi.ComponentResource {
       },
       { parent: this },
     );
-    new aws.cloudwatch.EventTarget(`${name}-target`, { rule: rule.name, arn: fn.arn }, { parent: this });
+    new aws.lambda.FunctionEventInvokeConfig(
+      `${name}-async`,
+      {
+        functionName: fn.name,
+        // A failed run is safe to repeat (the tagger is idempotent), but not forever.
+        maximumRetryAttempts: 2,
+        maximumEventAgeInSeconds: 3600,
+        destinationConfig: { onFailure: { destination: failedRuns.arn } },
+      },
+      { parent: this, dependsOn: [policy] },
+    );
+
+    // Schedule events EventBridge could not deliver (say, the function was deleted by hand).
+    const undelivered = new aws.sqs.Queue(
+      `${name}-schedule-dlq`,
+      {
+        name: `${args.namePrefix}-schedule-dlq`,
+        messageRetentionSeconds: FOURTEEN_DAYS,
+        sqsManagedSseEnabled: true,
+      },
+      { parent: this },
+    );
+    new aws.sqs.QueuePolicy(
+      `${name}-schedule-dlq-policy`,
+      {
+        queueUrl: undelivered.id,
+        policy: pulumi.all([undelivered.arn, rule.arn]).apply(([queueArn, ruleArn]) =>
+          JSON.stringify({
+            Version: "2012-10-17",
+            Statement: [
+              {
+                Sid: "ScheduleDeadLetters",
+                Effect: "Allow",
+                Principal: { Service: "events.amazonaws.com" },
+                Action: "sqs:SendMessage",
+                Resource: queueArn,
+                Condition: { ArnEquals: { "aws:SourceArn": ruleArn } },
+              },
+            ],
+          }),
+        ),
+      },
+      { parent: this },
+    );
+    new aws.cloudwatch.EventTarget(
+      `${name}-target`,
+      {
+        rule: rule.name,
+        arn: fn.arn,
+        retryPolicy: { maximumRetryAttempts: 10, maximumEventAgeInSeconds: 3600 },
+        deadLetterConfig: { arn: undelivered.arn },
+      },
+      { parent: this },
+    );
     new aws.lambda.Permission(
       `${name}-invoke`,
       {
@@ -111,6 +193,12 @@ export class BackupTagger extends pulumi.ComponentResource {
       { parent: this },
     );
 
+    const monitoring = new TaggerMonitoring(
+      `${name}-monitoring`,
+      { ...args, functionName, metricsNamespace },
+      { parent: this, dependsOn: [fn] },
+    );
+
     this.functionName = fn.name;
     this.functionArn = fn.arn;
     this.roleArn = role.arn;
@@ -118,7 +206,13 @@ export class BackupTagger extends pulumi.ComponentResource {
     this.ruleName = rule.name;
     this.schedule = args.schedule;
     this.retentionDays = args.retentionDays;
+    this.failedRunsQueueUrl = failedRuns.url;
+    this.alarmTopicArn = monitoring.alarmTopicArn;
+    this.dashboardName = monitoring.dashboardName;
     this.registerOutputs({
+      failedRunsQueueUrl: this.failedRunsQueueUrl,
+      alarmTopicArn: this.alarmTopicArn,
+      dashboardName: this.dashboardName,
       functionName: this.functionName,
       functionArn: this.functionArn,
       roleArn: this.roleArn,

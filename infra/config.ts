@@ -2,9 +2,10 @@
 // (tests call it with plain objects) and loaded from pulumi.Config by a thin wrapper.
 import * as pulumi from "@pulumi/pulumi";
 import { MAX_RETENTION_DAYS, MIN_RETENTION_DAYS, extraTagProblems } from "../handler/tagRules";
+import { OPERATIONS_DEFAULTS, parseOperationsConfig, type OperationsConfig } from "./operationsConfig";
 import { scheduleProblem } from "./schedule";
 
-export interface StackConfig {
+export interface StackConfig extends OperationsConfig {
   /** The AWS region the stack deploys to and the tagger works in (`aws:region`). */
   region: string;
   /** Days from first tagging to DeleteOn. */
@@ -37,6 +38,7 @@ export const DEFAULTS = {
   extraTags: {} as Record<string, string>,
   dryRun: false,
   namePrefix: "TagEC2Backups",
+  ...OPERATIONS_DEFAULTS,
 };
 
 export type ProjectKey = keyof typeof DEFAULTS;
@@ -142,6 +144,13 @@ export function parseConfig(raw: RawConfig, project = "ec2-backup-retention"): P
     );
   }
 
+  const operations = parseOperationsConfig(raw, bad, {
+    schedule,
+    scheduleValid: problem === undefined,
+    timeoutSeconds,
+    namePrefix,
+  });
+
   for (const key of Object.keys(raw)) {
     if (!key.includes(":") && !(PROJECT_KEYS as string[]).includes(key)) {
       bad(key, raw[key], `unknown key; the known keys are ${PROJECT_KEYS.join(", ")}`);
@@ -163,6 +172,7 @@ export function parseConfig(raw: RawConfig, project = "ec2-backup-retention"): P
       extraTags,
       dryRun: dryRunText === "true",
       namePrefix,
+      ...operations,
     },
   };
 }

@@ -20,6 +20,8 @@ export interface TaggerPolicyArgs {
   logGroupArn: string;
   /** Every tag key the tagger may write: Retention, DeleteOn and the extra tags. */
   tagKeys: string[];
+  /** The queue Lambda sends failed asynchronous invocations to, as the function's role. */
+  failureQueueArn: string;
 }
 
 /** Lets the Lambda service, and nothing else, assume the role. */
@@ -66,6 +68,13 @@ export function buildTaggerPolicy(args: TaggerPolicyArgs): PolicyDocument {
         Effect: "Allow",
         Action: ["logs:CreateLogStream", "logs:PutLogEvents"],
         Resource: `${args.logGroupArn}:*`,
+      },
+      {
+        // Lambda delivers the on-failure destination with the function's own role.
+        Sid: "SendFailedRuns",
+        Effect: "Allow",
+        Action: ["sqs:SendMessage"],
+        Resource: args.failureQueueArn,
       },
     ],
   };

@@ -30,6 +30,10 @@ function arnFor(
       return `arn:aws:lambda:${region}:${ACCOUNT}:function:${physical}`;
     case "aws:cloudwatch/eventRule:EventRule":
       return `arn:aws:events:${region}:${ACCOUNT}:rule/${physical}`;
+    case "aws:sqs/queue:Queue":
+      return `arn:aws:sqs:${region}:${ACCOUNT}:${physical}`;
+    case "aws:sns/topic:Topic":
+      return `arn:aws:sns:${region}:${ACCOUNT}:${physical}`;
     default:
       return undefined;
   }
@@ -52,7 +56,15 @@ export function setUpMocks(
         registered.push({ type: args.type, name: args.name, inputs: args.inputs });
         const arn = arnFor(args.type, args.inputs, region, args.name);
         const name = args.inputs.name ?? args.name;
-        return { id: `${args.name}-id`, state: { ...args.inputs, name, ...(arn ? { arn } : {}) } };
+        // Queues are identified by their URL, as in the AWS provider.
+        const url =
+          args.type === "aws:sqs/queue:Queue"
+            ? `https://sqs.${region}.amazonaws.com/${ACCOUNT}/${name}`
+            : undefined;
+        return {
+          id: url ?? `${args.name}-id`,
+          state: { ...args.inputs, name, ...(arn ? { arn } : {}), ...(url ? { url } : {}) },
+        };
       },
       call(args) {
         if (args.token === "aws:index/getPartition:getPartition") {

@@ -16,7 +16,11 @@ function errorsOf(raw: Record<string, string>): string[] {
 
 describe("stack config", () => {
   it("applies the defaults when only the region is set", () => {
-    expect(parseConfig(region)).to.deep.equal({ ok: true, config: { region: "eu-west-1", ...DEFAULTS } });
+    // alarmMissingRunHours 0 means "derive it": 24 hours between runs plus one.
+    expect(parseConfig(region)).to.deep.equal({
+      ok: true,
+      config: { region: "eu-west-1", ...DEFAULTS, alarmMissingRunHours: 25 },
+    });
   });
 
   it("declares every key in Pulumi.yaml with the program's default, a type and a description", () => {
@@ -61,6 +65,15 @@ describe("stack config", () => {
         extraTags: { Owner: "infra" },
         dryRun: true,
         namePrefix: "TagBackupsProd",
+        logLevel: "DEBUG",
+        metricsNamespace: "Backups/Tagger",
+        alarms: true,
+        alarmTopicArn: "arn:aws:sns:us-east-1:123456789012:ops-alerts",
+        alarmEmail: "ops@example.com",
+        alarmDurationSeconds: 120,
+        alarmMissingRunHours: 25,
+        reservedConcurrency: true,
+        dashboard: false,
       },
     });
   });
@@ -115,6 +128,19 @@ describe("stack config", () => {
       expect(errors, JSON.stringify(raw)).to.have.length(1);
       expect(errors[0], JSON.stringify(raw)).to.include(expected);
     }
+  });
+
+  it("derives the missed-run window from rate() schedules, and needs no window with alarms off", () => {
+    const hoursFor = (schedule: string) =>
+      (parseConfig({ ...region, schedule }) as { config: { alarmMissingRunHours: number } }).config
+        .alarmMissingRunHours;
+    expect([
+      hoursFor("rate(1 day)"),
+      hoursFor("rate(12 hours)"),
+      hoursFor("rate(5 minutes)"),
+      hoursFor("rate(6 days)"),
+    ]).to.deep.equal([25, 13, 2, 145]);
+    expect(parseConfig({ ...region, schedule: "cron(0 2 * * ? *)", alarms: "false" }).ok).to.be.true;
   });
 
   it("refuses more extra tags than fit beside ours on a resource", () => {

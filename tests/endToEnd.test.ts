@@ -11,6 +11,7 @@ import { invokeArchive, unpackArchive, type Invocation } from "../local/invokeLa
 import { findResource, lambdaArchive, loadStack } from "../local/pulumiMocks";
 import { createSnapshot, emulatorClient, seedPolicyCases, tagsById } from "../local/seedAccount";
 import { recordingLogger } from "./support/ec2Stub";
+import { emfLines, emfProblems } from "./support/emf";
 
 const inCi = process.env.CI === "true";
 
@@ -202,6 +203,38 @@ describe("end to end: the serialized Lambda on the EC2 emulator", function () {
       expect(result.error?.message).to.include('RETENTION_DAYS="90d"');
       expect(result.stdout).to.include('"statusCode":500');
       expect(await tagsById(ec2)).to.deep.equal(untouched);
+    });
+  });
+
+  describe("metrics on the emulator", () => {
+    it("emits valid EMF that counts a resource EC2 refused to tag", async () => {
+      await emulator.reset();
+      await createSnapshot(ec2);
+      // 49 tags: ours and the extra tag would take it past EC2's 50, so CreateTags refuses it.
+      await createSnapshot(ec2, Object.fromEntries(Array.from({ length: 49 }, (_, i) => [`k${i}`, "v"])));
+      const result = invoke([process.execPath]);
+      expect(result.response).to.deep.include({ snapshots_tagged: 1, failed_count: 1, complete: true });
+      const lines = result.stdout.split("\n").filter((line) => line.includes('"_aws"'));
+      expect(lines).to.have.length(1);
+      expect(emfProblems(lines[0])).to.deep.equal([]);
+      expect(emfLines(result.stdout)[0]).to.deep.include({
+        FunctionName: "TagEC2Backups",
+        SnapshotsTagged: 1,
+        TagFailures: 1,
+        RunComplete: 1,
+        ResourcesListed: 2,
+      });
+    });
+
+    it("emits valid EMF with RunComplete 0 for a run stopped at its deadline", async () => {
+      await emulator.reset();
+      await createSnapshot(ec2);
+      // Half a second left: below the 1 s safety margin from the start.
+      const result = invoke([process.execPath], { INVOKE_TIMEOUT_MS: "500" });
+      expect(result.response).to.deep.include({ complete: false });
+      const [metrics] = emfLines(result.stdout);
+      expect(emfProblems(JSON.stringify(metrics))).to.deep.equal([]);
+      expect(metrics).to.deep.include({ RunComplete: 0 });
     });
   });
 

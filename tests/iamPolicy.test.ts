@@ -6,18 +6,25 @@ const policy = buildTaggerPolicy({
   region: "eu-west-1",
   logGroupArn: "arn:aws:logs:eu-west-1:123456789012:log-group:/aws/lambda/TagEC2Backups",
   tagKeys: ["Retention", "DeleteOn", "Owner"],
+  failureQueueArn: "arn:aws:sqs:eu-west-1:123456789012:TagEC2Backups-failed-runs",
 });
 const actions = policy.Statement.flatMap((s) => s.Action);
 
 describe("IAM policy", () => {
-  it("allows exactly the five actions the tagger uses", () => {
+  it("allows exactly the six actions the function uses", () => {
     expect([...actions].sort()).to.deep.equal([
       "ec2:CreateTags",
       "ec2:DescribeImages",
       "ec2:DescribeSnapshots",
       "logs:CreateLogStream",
       "logs:PutLogEvents",
+      "sqs:SendMessage",
     ]);
+  });
+
+  it("lets the role send only to the failed-runs queue", () => {
+    const sqs = policy.Statement.find((s) => s.Action.includes("sqs:SendMessage"));
+    expect(sqs?.Resource).to.equal("arn:aws:sqs:eu-west-1:123456789012:TagEC2Backups-failed-runs");
   });
 
   it("has no wildcard actions and no logs:CreateLogGroup", () => {
@@ -55,6 +62,7 @@ describe("IAM policy", () => {
       region: "us-gov-west-1",
       logGroupArn: "x",
       tagKeys: ["Retention"],
+      failureQueueArn: "y",
     });
     expect(JSON.stringify(gov)).to.include("arn:aws-us-gov:ec2:us-gov-west-1::image/*");
   });

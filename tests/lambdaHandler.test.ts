@@ -18,11 +18,17 @@ describe("Lambda handler", () => {
 
   beforeEach(() => {
     process.env.RETENTION_DAYS = "90";
+    process.env.METRICS_NAMESPACE = "TagEC2Backups";
+    process.env.AWS_LAMBDA_FUNCTION_NAME = "TagEC2Backups";
     process.env.AWS_REGION = "us-east-1";
     process.env.AWS_ACCESS_KEY_ID = "x";
     process.env.AWS_SECRET_ACCESS_KEY = "x";
     logged = [];
-    sinon.stub(console, "log").callsFake((line: string) => logged.push(line));
+    // The handler writes JSON lines (logs and EMF) straight to stdout.
+    sinon.stub(process.stdout, "write").callsFake((chunk: string | Uint8Array) => {
+      logged.push(...String(chunk).split("\n").filter(Boolean));
+      return true;
+    });
     // The handler builds its own client at cold start; stub every client's send.
     send = sinon.stub(EC2Client.prototype, "send") as unknown as sinon.SinonStub;
   });
@@ -73,7 +79,9 @@ describe("Lambda handler", () => {
       dry_run: false,
     });
     expect(response.delete_on).to.match(/^\d{4}-\d{2}-\d{2}$/);
-    const summary = JSON.parse(logged[logged.length - 1]);
+    const summary = JSON.parse(
+      logged.find((line) => line.includes('"level":"INFO"') && line.includes(response.message)) as string,
+    );
     expect(summary).to.deep.include({ level: "INFO", message: response.message, snapshots_skipped: 1 });
   });
 
@@ -84,11 +92,12 @@ describe("Lambda handler", () => {
     await handler(scheduledEvent, context).catch((error) => (thrown = error));
     expect(thrown).to.be.instanceOf(Error);
     const errorLine = JSON.parse(logged.find((line) => line.includes('"ERROR"')) as string);
-    expect(errorLine).to.deep.equal({
+    expect(errorLine).to.deep.include({
       level: "ERROR",
       statusCode: 500,
       message: "Error in lambda execution: Request limit exceeded.",
     });
+    expect(errorLine.timestamp).to.match(/^\d{4}-\d{2}-\d{2}T/);
   });
 
   it("fails every invocation with a message naming the variable when the environment is bad", async () => {

@@ -22,6 +22,7 @@ describe("README", () => {
         region: "us-east-1",
         logGroupArn: "arn:aws:logs:us-east-1:111122223333:log-group:/aws/lambda/TagEC2Backups",
         tagKeys: ["Retention", "DeleteOn"],
+        failureQueueArn: "arn:aws:sqs:us-east-1:111122223333:TagEC2Backups-failed-runs",
       }),
     );
   });

@@ -4,25 +4,35 @@ import { parseEnvironment } from "../handler/settings";
 describe("Lambda environment", () => {
   it("parses what the stack sets", () => {
     expect(
-      parseEnvironment({ RETENTION_DAYS: "30", EXTRA_TAGS: '{"Owner":"infra"}', DRY_RUN: "true" }),
+      parseEnvironment({
+        RETENTION_DAYS: "30",
+        EXTRA_TAGS: '{"Owner":"infra"}',
+        DRY_RUN: "true",
+        METRICS_NAMESPACE: "Ops/Backups",
+      }),
     ).to.deep.equal({
       retentionDays: 30,
       extraTags: { Owner: "infra" },
       dryRun: true,
+      metricsNamespace: "Ops/Backups",
     });
   });
 
-  it("defaults extra tags to none and dry run to off", () => {
-    expect(parseEnvironment({ RETENTION_DAYS: "90" })).to.deep.equal({
+  it("defaults extra tags to none and dry run to off, and requires the metrics namespace", () => {
+    expect(parseEnvironment({ RETENTION_DAYS: "90", METRICS_NAMESPACE: "X" })).to.deep.equal({
       retentionDays: 90,
       extraTags: {},
       dryRun: false,
+      metricsNamespace: "X",
     });
   });
 
   it("names the variable, its value and what is allowed", () => {
-    expect(() => parseEnvironment({ RETENTION_DAYS: "ninety" })).to.throw(
+    expect(() => parseEnvironment({ RETENTION_DAYS: "ninety", METRICS_NAMESPACE: "X" })).to.throw(
       'Invalid environment: RETENTION_DAYS="ninety": must be an integer from 1 to 36500',
+    );
+    expect(() => parseEnvironment({ RETENTION_DAYS: "9", METRICS_NAMESPACE: "AWS/Lambda" })).to.throw(
+      'Invalid environment: METRICS_NAMESPACE="AWS/Lambda": must not start with "AWS/" (reserved by AWS)',
     );
     expect(() => parseEnvironment({})).to.throw(/RETENTION_DAYS=undefined: must be an integer/);
     expect(() => parseEnvironment({ RETENTION_DAYS: "36501" })).to.throw(/RETENTION_DAYS="36501"/);

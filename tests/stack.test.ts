@@ -18,16 +18,29 @@ describe("stack under Pulumi's mock runtime", () => {
     outputs = await loadStack({ "aws:region": REGION });
   });
 
-  it("registers the component and exactly its seven children", () => {
+  it("registers the components and exactly their children", () => {
     expect(registered.map((r) => `${r.type} ${r.name}`).sort()).to.deep.equal([
+      "aws:cloudwatch/dashboard:Dashboard tagger-monitoring-dashboard",
       "aws:cloudwatch/eventRule:EventRule tagger-schedule",
       "aws:cloudwatch/eventTarget:EventTarget tagger-target",
       "aws:cloudwatch/logGroup:LogGroup tagger-logs",
+      "aws:cloudwatch/metricAlarm:MetricAlarm tagger-monitoring-alarm-duration",
+      "aws:cloudwatch/metricAlarm:MetricAlarm tagger-monitoring-alarm-error-rate",
+      "aws:cloudwatch/metricAlarm:MetricAlarm tagger-monitoring-alarm-errors",
+      "aws:cloudwatch/metricAlarm:MetricAlarm tagger-monitoring-alarm-incomplete-run",
+      "aws:cloudwatch/metricAlarm:MetricAlarm tagger-monitoring-alarm-no-recent-run",
+      "aws:cloudwatch/metricAlarm:MetricAlarm tagger-monitoring-alarm-tag-failures",
       "aws:iam/role:Role tagger-role",
       "aws:iam/rolePolicy:RolePolicy tagger-policy",
       "aws:lambda/function:Function tagger-function",
+      "aws:lambda/functionEventInvokeConfig:FunctionEventInvokeConfig tagger-async",
       "aws:lambda/permission:Permission tagger-invoke",
+      "aws:sns/topic:Topic tagger-monitoring-alarm-topic",
+      "aws:sqs/queue:Queue tagger-failed-runs",
+      "aws:sqs/queue:Queue tagger-schedule-dlq",
+      "aws:sqs/queuePolicy:QueuePolicy tagger-schedule-dlq-policy",
       "ec2-backup-retention:index:BackupTagger tagger",
+      "ec2-backup-retention:index:TaggerMonitoring tagger-monitoring",
     ]);
   });
 
@@ -86,7 +99,9 @@ describe("stack under Pulumi's mock runtime", () => {
       RETENTION_DAYS: "90",
       EXTRA_TAGS: "{}",
       DRY_RUN: "false",
+      METRICS_NAMESPACE: "TagEC2Backups",
     });
+    expect(fn.inputs).not.to.have.property("reservedConcurrentExecutions");
   });
 
   it("uploads only the serialized handler, well under the 64 KB budget", async () => {
@@ -135,7 +150,239 @@ describe("stack under Pulumi's mock runtime", () => {
       ruleName: "TagEC2Backups-DailyEC2BackupTagger",
       schedule: "rate(1 day)",
       retentionDays: 90,
+      failedRunsQueueUrl: `https://sqs.${REGION}.amazonaws.com/${ACCOUNT}/TagEC2Backups-failed-runs`,
+      alarmTopicArn: `arn:aws:sns:${REGION}:${ACCOUNT}:TagEC2Backups-alarms`,
+      dashboardName: "TagEC2Backups",
     });
+  });
+});
+
+describe("operations under Pulumi's mock runtime", () => {
+  before(async () => {
+    await loadStack({ "aws:region": REGION });
+  });
+
+  const alarm = (key: string) =>
+    findResource("aws:cloudwatch/metricAlarm:MetricAlarm", `tagger-monitoring-alarm-${key}`).inputs;
+  const topicArn = `arn:aws:sns:${REGION}:${ACCOUNT}:TagEC2Backups-alarms`;
+  const lambdaMetric = { namespace: "AWS/Lambda", dimensions: { FunctionName: "TagEC2Backups" } };
+  const ourMetric = { namespace: "TagEC2Backups", dimensions: { FunctionName: "TagEC2Backups" } };
+
+  it("alarms on any failed run", () => {
+    expect(alarm("errors")).to.deep.include({
+      name: "TagEC2Backups-Errors",
+      ...lambdaMetric,
+      metricName: "Errors",
+      statistic: "Sum",
+      period: 3600,
+      evaluationPeriods: 1,
+      comparisonOperator: "GreaterThanThreshold",
+      threshold: 0,
+      treatMissingData: "notBreaching",
+    });
+  });
+
+  it("alarms when a run takes longer than alarmDurationSeconds", () => {
+    expect(alarm("duration")).to.deep.include({
+      ...lambdaMetric,
+      metricName: "Duration",
+      statistic: "Maximum",
+      period: 3600,
+      comparisonOperator: "GreaterThanThreshold",
+      threshold: 60_000,
+      treatMissingData: "notBreaching",
+    });
+  });
+
+  it("alarms after 25 hours without an invocation, counting missing data as breaching", () => {
+    expect(alarm("no-recent-run")).to.deep.include({
+      name: "TagEC2Backups-NoRecentRun",
+      ...lambdaMetric,
+      metricName: "Invocations",
+      statistic: "Sum",
+      period: 3600,
+      evaluationPeriods: 25,
+      datapointsToAlarm: 25,
+      comparisonOperator: "LessThanThreshold",
+      threshold: 1,
+      treatMissingData: "breaching",
+    });
+  });
+
+  it("alarms on an error rate above 5% with metric math", () => {
+    const rate = alarm("error-rate");
+    expect(rate).to.deep.include({
+      comparisonOperator: "GreaterThanThreshold",
+      threshold: 5,
+      evaluationPeriods: 1,
+    });
+    expect(rate).not.to.have.property("metricName");
+    const [errors, invocations, expression] = rate.metricQueries;
+    expect(errors).to.deep.include({ id: "errors", returnData: false });
+    expect(errors.metric).to.deep.include({
+      ...lambdaMetric,
+      metricName: "Errors",
+      stat: "Sum",
+      period: 86400,
+    });
+    expect(invocations.metric).to.deep.include({ metricName: "Invocations", stat: "Sum", period: 86400 });
+    expect(expression).to.deep.include({
+      id: "rate",
+      expression: "IF(invocations > 0, 100 * errors / invocations, 0)",
+      returnData: true,
+    });
+  });
+
+  it("alarms on tag failures and on runs stopped early, from the tagger's own metrics", () => {
+    expect(alarm("tag-failures")).to.deep.include({
+      ...ourMetric,
+      metricName: "TagFailures",
+      statistic: "Sum",
+      comparisonOperator: "GreaterThanThreshold",
+      threshold: 0,
+    });
+    expect(alarm("incomplete-run")).to.deep.include({
+      ...ourMetric,
+      metricName: "RunComplete",
+      statistic: "Minimum",
+      comparisonOperator: "LessThanThreshold",
+      threshold: 1,
+    });
+  });
+
+  it("notifies the stack's topic on ALARM and on OK, every alarm", () => {
+    expect(findResource("aws:sns/topic:Topic").inputs).to.deep.include({ name: "TagEC2Backups-alarms" });
+    const alarms = registered.filter((r) => r.type === "aws:cloudwatch/metricAlarm:MetricAlarm");
+    expect(alarms).to.have.length(6);
+    for (const a of alarms) {
+      expect(a.inputs.alarmActions, a.name).to.deep.equal([topicArn]);
+      expect(a.inputs.okActions, a.name).to.deep.equal([topicArn]);
+      expect(a.inputs.alarmDescription, a.name).to.be.a("string").and.not.be.empty;
+    }
+    expect(registered.filter((r) => r.type === "aws:sns/topicSubscription:TopicSubscription")).to.have.length(
+      0,
+    );
+  });
+
+  it("retries failed asynchronous runs twice, then keeps them 14 days in an encrypted queue", () => {
+    const queue = findResource("aws:sqs/queue:Queue", "tagger-failed-runs").inputs;
+    expect(queue).to.deep.include({
+      name: "TagEC2Backups-failed-runs",
+      messageRetentionSeconds: 1_209_600,
+      sqsManagedSseEnabled: true,
+    });
+    expect(
+      findResource("aws:lambda/functionEventInvokeConfig:FunctionEventInvokeConfig").inputs,
+    ).to.deep.equal({
+      functionName: "TagEC2Backups",
+      maximumRetryAttempts: 2,
+      maximumEventAgeInSeconds: 3600,
+      destinationConfig: {
+        onFailure: { destination: `arn:aws:sqs:${REGION}:${ACCOUNT}:TagEC2Backups-failed-runs` },
+      },
+    });
+    const policy = JSON.parse(findResource("aws:iam/rolePolicy:RolePolicy").inputs.policy);
+    const send = policy.Statement.find((s: { Sid: string }) => s.Sid === "SendFailedRuns");
+    expect(send).to.deep.include({
+      Action: ["sqs:SendMessage"],
+      Resource: `arn:aws:sqs:${REGION}:${ACCOUNT}:TagEC2Backups-failed-runs`,
+    });
+  });
+
+  it("gives the schedule's target a retry policy and a dead-letter queue only that rule may write to", () => {
+    const dlq = findResource("aws:sqs/queue:Queue", "tagger-schedule-dlq").inputs;
+    expect(dlq).to.deep.include({ messageRetentionSeconds: 1_209_600, sqsManagedSseEnabled: true });
+    const dlqArn = `arn:aws:sqs:${REGION}:${ACCOUNT}:TagEC2Backups-schedule-dlq`;
+    expect(findResource("aws:cloudwatch/eventTarget:EventTarget").inputs).to.deep.include({
+      retryPolicy: { maximumRetryAttempts: 10, maximumEventAgeInSeconds: 3600 },
+      deadLetterConfig: { arn: dlqArn },
+    });
+    const queuePolicy = findResource("aws:sqs/queuePolicy:QueuePolicy").inputs;
+    expect(queuePolicy.queueUrl).to.equal(
+      `https://sqs.${REGION}.amazonaws.com/${ACCOUNT}/TagEC2Backups-schedule-dlq`,
+    );
+    expect(JSON.parse(queuePolicy.policy).Statement).to.deep.equal([
+      {
+        Sid: "ScheduleDeadLetters",
+        Effect: "Allow",
+        Principal: { Service: "events.amazonaws.com" },
+        Action: "sqs:SendMessage",
+        Resource: dlqArn,
+        Condition: {
+          ArnEquals: {
+            "aws:SourceArn": `arn:aws:events:${REGION}:${ACCOUNT}:rule/TagEC2Backups-DailyEC2BackupTagger`,
+          },
+        },
+      },
+    ]);
+  });
+
+  it("logs JSON at the configured level to the stack's log group", () => {
+    expect(findResource("aws:lambda/function:Function").inputs.loggingConfig).to.deep.equal({
+      logFormat: "JSON",
+      applicationLogLevel: "INFO",
+      systemLogLevel: "INFO",
+      logGroup: "/aws/lambda/TagEC2Backups",
+    });
+  });
+
+  it("deploys a dashboard whose widgets chart the function's and the tagger's metrics", () => {
+    const dashboard = findResource("aws:cloudwatch/dashboard:Dashboard").inputs;
+    expect(dashboard.dashboardName).to.equal("TagEC2Backups");
+    const body = JSON.parse(dashboard.dashboardBody);
+    const metricNames = body.widgets.flatMap((w: { properties: { metrics: string[][] } }) =>
+      w.properties.metrics.map((m) => m[1]),
+    );
+    expect(new Set(metricNames)).to.deep.equal(
+      new Set([
+        "Invocations",
+        "Errors",
+        "Duration",
+        "AmisTagged",
+        "SnapshotsTagged",
+        "ResourcesListed",
+        "ResourcesSkipped",
+        "TagFailures",
+        "RunComplete",
+      ]),
+    );
+  });
+});
+
+describe("operations switched off", () => {
+  it("alarms=false and dashboard=false remove the alarms, topic and dashboard, and keep failure handling", async () => {
+    await loadStack({
+      "aws:region": REGION,
+      alarms: "false",
+      dashboard: "false",
+      alarmEmail: "ops@example.com",
+    });
+    const types = registered.map((r) => r.type);
+    for (const gone of [
+      "aws:cloudwatch/metricAlarm:MetricAlarm",
+      "aws:sns/topic:Topic",
+      "aws:sns/topicSubscription:TopicSubscription",
+      "aws:cloudwatch/dashboard:Dashboard",
+    ]) {
+      expect(types, gone).not.to.include(gone);
+    }
+    expect(types).to.include("aws:lambda/functionEventInvokeConfig:FunctionEventInvokeConfig");
+    expect(types).to.include("aws:sqs/queuePolicy:QueuePolicy");
+  });
+
+  it("refuses bad operations values with clear errors", async () => {
+    let error: Error | undefined;
+    await loadStack({
+      "aws:region": REGION,
+      alarmEmail: "nobody",
+      alarmTopicArn: "arn:aws:sqs:x",
+      alarmDurationSeconds: "-1",
+    }).catch((e: Error) => (error = e));
+    expect(error?.message).to.match(/^Invalid stack configuration \(3 problems\):/);
+    expect(error?.message).to.include('alarmEmail = "nobody": must be an email address');
+    expect(error?.message).to.include('alarmTopicArn = "arn:aws:sqs:x": must be an SNS topic ARN');
+    expect(error?.message).to.include('alarmDurationSeconds = "-1": must be an integer from 1 to 299');
+    expect(registered).to.have.length(0);
   });
 });
 
@@ -151,7 +398,30 @@ describe("stack config reaches the resources", () => {
       RETENTION_DAYS: "30",
       EXTRA_TAGS: '{"Owner":"infra"}',
       DRY_RUN: "true",
+      METRICS_NAMESPACE: "Backups/Tagger",
     });
+    expect(fn.inputs).to.deep.include({ reservedConcurrentExecutions: 1 });
+    expect(fn.inputs.loggingConfig).to.deep.include({ logFormat: "JSON", applicationLogLevel: "DEBUG" });
+    // An existing topic: no topic created, the email subscribed to it, the alarms notify it.
+    const topic = "arn:aws:sns:us-east-1:123456789012:ops-alerts";
+    expect(registered.filter((r) => r.type === "aws:sns/topic:Topic")).to.have.length(0);
+    expect(findResource("aws:sns/topicSubscription:TopicSubscription").inputs).to.deep.include({
+      topic,
+      protocol: "email",
+      endpoint: "ops@example.com",
+    });
+    const alarms = registered.filter((r) => r.type === "aws:cloudwatch/metricAlarm:MetricAlarm");
+    expect(alarms.every((a) => a.inputs.alarmActions[0] === topic && a.inputs.okActions[0] === topic)).to.be
+      .true;
+    expect(
+      findResource("aws:cloudwatch/metricAlarm:MetricAlarm", "tagger-monitoring-alarm-duration").inputs
+        .threshold,
+    ).to.equal(120_000);
+    expect(
+      findResource("aws:cloudwatch/metricAlarm:MetricAlarm", "tagger-monitoring-alarm-tag-failures").inputs
+        .namespace,
+    ).to.equal("Backups/Tagger");
+    expect(registered.filter((r) => r.type === "aws:cloudwatch/dashboard:Dashboard")).to.have.length(0);
     expect(findResource("aws:iam/role:Role").inputs.name).to.equal("TagBackupsProdLambdaRole-ap-southeast-2");
     expect(findResource("aws:cloudwatch/logGroup:LogGroup").inputs).to.deep.include({
       name: "/aws/lambda/TagBackupsProd",

@@ -8,4 +8,13 @@ export const EVERY_KEY_SET: Record<string, string> = {
   extraTags: '{"Owner":"infra"}',
   dryRun: "true",
   namePrefix: "TagBackupsProd",
+  logLevel: "DEBUG",
+  metricsNamespace: "Backups/Tagger",
+  alarms: "true",
+  alarmTopicArn: "arn:aws:sns:us-east-1:123456789012:ops-alerts",
+  alarmEmail: "ops@example.com",
+  alarmDurationSeconds: "120",
+  alarmMissingRunHours: "25",
+  reservedConcurrency: "true",
+  dashboard: "false",
 };
