@@ -2,6 +2,7 @@
 // serializes it, and it runs once per cold start, so the SDK client and the parsed environment are
 // built here, never at module scope (the serializer would capture them by value).
 import { createEc2Client } from "./ec2Client";
+import { parseInvocation } from "./invocation";
 import { FAILED_RUN, emfLine, type RunMetrics } from "./metrics";
 import { jsonLogger } from "./ports";
 import { buildResponse, errorBody, type TaggerResponse } from "./response";
@@ -46,15 +47,17 @@ export function createHandler(): TaggerHandler {
   }
   const ec2 = createEc2Client();
 
-  return async (_event, context) => {
+  return async (event, context) => {
     try {
       if (settings === undefined) {
         throw setupError;
       }
+      // Checked before any work: a bad payload writes nothing.
+      const options = parseInvocation(event);
       const remainingMs = () => context.getRemainingTimeInMillis();
       const report = await tagBackups(
         { ec2, clock: () => new Date(), log, remainingMs },
-        { ...settings, safetyMarginMs: safetyMarginMs(remainingMs()) },
+        { ...settings, ...options, safetyMarginMs: safetyMarginMs(remainingMs()) },
       );
       const response = buildResponse(report);
       log.info(response.message, { ...response });

@@ -19,6 +19,8 @@ export interface TaggerResponse {
   snapshots_planned: number;
   amis_unchanged: number;
   snapshots_unchanged: number;
+  amis_excluded: number;
+  snapshots_excluded: number;
 }
 
 export function buildResponse(report: TagReport): TaggerResponse {
@@ -44,6 +46,8 @@ export function buildResponse(report: TagReport): TaggerResponse {
     snapshots_planned: report.snapshots.planned,
     amis_unchanged: report.amis.unchanged,
     snapshots_unchanged: report.snapshots.unchanged,
+    amis_excluded: report.amis.excluded,
+    snapshots_excluded: report.snapshots.excluded,
   };
 }
 

@@ -1,5 +1,7 @@
 // The Lambda's environment, parsed once at cold start. Pulumi sets these from stack config; a
 // hand-edited value that is wrong fails with a message naming the variable.
+import { tagMatchProblems, type TagMatch } from "./selection";
+import type { DeleteOnFrom } from "./tagPolicy";
 import { MAX_RETENTION_DAYS, MIN_RETENTION_DAYS, extraTagProblems, isRetentionDays } from "./tagRules";
 
 export interface HandlerSettings {
@@ -8,6 +10,11 @@ export interface HandlerSettings {
   dryRun: boolean;
   /** CloudWatch namespace of the run's metrics. */
   metricsNamespace: string;
+  includeTags: TagMatch;
+  excludeTags: TagMatch;
+  manageAmis: boolean;
+  manageSnapshots: boolean;
+  deleteOnFrom: DeleteOnFrom;
 }
 
 export const ENV = {
@@ -15,7 +22,14 @@ export const ENV = {
   extraTags: "EXTRA_TAGS",
   dryRun: "DRY_RUN",
   metricsNamespace: "METRICS_NAMESPACE",
+  includeTags: "INCLUDE_TAGS",
+  excludeTags: "EXCLUDE_TAGS",
+  manageAmis: "MANAGE_AMIS",
+  manageSnapshots: "MANAGE_SNAPSHOTS",
+  deleteOnFrom: "DELETE_ON_FROM",
 } as const;
+
+export const DELETE_ON_FROM: readonly DeleteOnFrom[] = ["first-seen", "creation"];
 
 /** CloudWatch namespaces: 1 to 255 of these characters, and not AWS's own "AWS/" prefix. */
 const NAMESPACE = /^[A-Za-z0-9.\-_/#:]{1,255}$/;
@@ -73,8 +87,53 @@ export function parseEnvironment(env: Record<string, string | undefined>): Handl
     problems.push(`${show(ENV.metricsNamespace)}: ${badNamespace}`);
   }
 
+  const tagMatch = (name: string): TagMatch => {
+    const text = env[name];
+    if (text === undefined || text === "") {
+      return {};
+    }
+    let parsed: unknown;
+    try {
+      parsed = JSON.parse(text);
+    } catch {
+      parsed = undefined;
+    }
+    const found =
+      parsed === undefined ? ["must be a JSON object of tag key to value"] : tagMatchProblems(parsed);
+    if (found.length > 0) {
+      problems.push(`${show(name)}: ${found.join(", ")}`);
+      return {};
+    }
+    return parsed as TagMatch;
+  };
+  const flag = (name: string): boolean => {
+    const text = env[name] ?? "true";
+    if (text !== "true" && text !== "false") {
+      problems.push(`${show(name)}: must be "true" or "false"`);
+    }
+    return text !== "false";
+  };
+  const includeTags = tagMatch(ENV.includeTags);
+  const excludeTags = tagMatch(ENV.excludeTags);
+  const manageAmis = flag(ENV.manageAmis);
+  const manageSnapshots = flag(ENV.manageSnapshots);
+  const deleteOnFrom = (env[ENV.deleteOnFrom] ?? "first-seen") as DeleteOnFrom;
+  if (!DELETE_ON_FROM.includes(deleteOnFrom)) {
+    problems.push(`${show(ENV.deleteOnFrom)}: must be one of ${DELETE_ON_FROM.join(", ")}`);
+  }
+
   if (problems.length > 0) {
     throw environmentError(problems);
   }
-  return { retentionDays, extraTags, dryRun: rawDryRun === "true", metricsNamespace };
+  return {
+    retentionDays,
+    extraTags,
+    dryRun: rawDryRun === "true",
+    metricsNamespace,
+    includeTags,
+    excludeTags,
+    manageAmis,
+    manageSnapshots,
+    deleteOnFrom,
+  };
 }

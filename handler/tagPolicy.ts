@@ -7,9 +7,13 @@ export interface Tag {
   Value: string;
 }
 
+export type DeleteOnFrom = "first-seen" | "creation";
+
 export interface PolicySettings {
   retentionDays: number;
   extraTags: Record<string, string>;
+  /** Date new tags count from: the run that first sees the resource (default), or its creation. */
+  deleteOnFrom?: DeleteOnFrom;
 }
 
 /**
@@ -25,7 +29,8 @@ export type Decision =
 export type WriteReason = "new" | "re-anchored" | "repaired" | "extra-tags";
 
 /**
- * Decides what to write on a resource. `today` is the UTC date of the run (YYYY-MM-DD).
+ * Decides what to write on a resource. `today` is the UTC date of the run (YYYY-MM-DD);
+ * `createdOn` the resource's own UTC creation date, used when settings.deleteOnFrom is "creation".
  *
  * DeleteOn is anchored on the day the resource was first tagged: a rerun never moves it, and a
  * retention change from M to N days moves it by N - M, so the anchor survives any number of changes.
@@ -34,6 +39,7 @@ export function decideTags(
   existing: readonly Tag[] | undefined,
   settings: PolicySettings,
   today: string,
+  createdOn?: string,
 ): Decision {
   const current = new Map<string, string>();
   for (const tag of existing ?? []) {
@@ -42,9 +48,11 @@ export function decideTags(
   const retention = current.get(RETENTION_KEY);
   const deleteOn = current.get(DELETE_ON_KEY);
   const wanted = retentionValue(settings.retentionDays);
+  // "creation" anchors on the resource's own date (possibly long past); without one, on today.
+  const anchor = settings.deleteOnFrom === "creation" && createdOn !== undefined ? createdOn : today;
   const fresh = (): Tag[] => [
     { Key: RETENTION_KEY, Value: wanted },
-    { Key: DELETE_ON_KEY, Value: addDays(today, settings.retentionDays) },
+    { Key: DELETE_ON_KEY, Value: addDays(anchor, settings.retentionDays) },
   ];
 
   let ours: Tag[];
@@ -62,15 +70,15 @@ export function decideTags(
     }
     if (deleteOn === undefined || parseIsoDate(deleteOn) === undefined) {
       [ours, reason] = [fresh(), "repaired"];
-      warning = `${RETENTION_KEY}=${retention} with ${deleteOn === undefined ? "no" : `malformed ${DELETE_ON_KEY}=${deleteOn}`}; re-dated from today`;
+      warning = `${RETENTION_KEY}=${retention} with ${deleteOn === undefined ? "no" : `malformed ${DELETE_ON_KEY}=${deleteOn}`}; re-dated from ${anchor === today ? "today" : `its creation, ${anchor}`}`;
     } else if (previousDays === settings.retentionDays) {
       ours = [];
     } else {
-      const anchor = addDays(deleteOn, -previousDays);
+      const firstTagged = addDays(deleteOn, -previousDays);
       [ours, reason] = [
         [
           { Key: RETENTION_KEY, Value: wanted },
-          { Key: DELETE_ON_KEY, Value: addDays(anchor, settings.retentionDays) },
+          { Key: DELETE_ON_KEY, Value: addDays(firstTagged, settings.retentionDays) },
         ],
         "re-anchored",
       ];

@@ -11,7 +11,8 @@ import {
 import { createBatchWriter, type Failure } from "./batchWriter";
 import { addDays, isoDateUtc } from "./dates";
 import type { Clock, Logger, RemainingTime } from "./ports";
-import { decideTags, type Tag } from "./tagPolicy";
+import { exclusionReason, type TagMatch } from "./selection";
+import { decideTags, type DeleteOnFrom, type Tag } from "./tagPolicy";
 
 /** DescribeImages and DescribeSnapshots return at most 1000 items a page. */
 export const PAGE_SIZE = 1000;
@@ -43,6 +44,16 @@ export interface TaggerSettings {
   retentionDays: number;
   extraTags: Record<string, string>;
   dryRun: boolean;
+  /** Only resources matching every entry are managed. Default: all. */
+  includeTags?: TagMatch;
+  /** Resources matching any entry are left alone. Default: none. */
+  excludeTags?: TagMatch;
+  /** Default true. */
+  manageAmis?: boolean;
+  /** Default true. */
+  manageSnapshots?: boolean;
+  /** Default "first-seen". */
+  deleteOnFrom?: DeleteOnFrom;
   /** Stop starting API calls when less time than this is left. */
   safetyMarginMs: number;
 }
@@ -57,6 +68,8 @@ export interface KindCounts {
   unchanged: number;
   /** Carry a Retention or DeleteOn tag we did not write. */
   skipped: number;
+  /** Left alone by includeTags / excludeTags. */
+  excluded: number;
   failed: number;
 }
 
@@ -75,6 +88,16 @@ export interface TagReport {
 interface Listed {
   id: string;
   tags: Tag[] | undefined;
+  /** UTC creation date, YYYY-MM-DD, when EC2 gave one. */
+  createdOn: string | undefined;
+}
+
+function utcDay(value: Date | string | undefined): string | undefined {
+  if (value === undefined) {
+    return undefined;
+  }
+  const date = new Date(value);
+  return Number.isNaN(date.getTime()) ? undefined : isoDateUtc(date);
 }
 
 type Lister = (ec2: EC2Client) => AsyncIterable<Listed[]>;
@@ -89,6 +112,7 @@ async function* listImages(ec2: EC2Client): AsyncIterable<Listed[]> {
     yield (page.Images ?? []).map((image) => ({
       id: image.ImageId ?? "",
       tags: image.Tags as Tag[] | undefined,
+      createdOn: utcDay(image.CreationDate),
     }));
   }
 }
@@ -102,6 +126,7 @@ async function* listSnapshots(ec2: EC2Client): AsyncIterable<Listed[]> {
     yield (page.Snapshots ?? []).map((snap) => ({
       id: snap.SnapshotId ?? "",
       tags: snap.Tags as Tag[] | undefined,
+      createdOn: utcDay(snap.StartTime),
     }));
   }
 }
@@ -135,7 +160,7 @@ export async function existingSnapshots(ec2: EC2Client, ids: string[]): Promise<
 }
 
 function emptyCounts(): KindCounts {
-  return { listed: 0, planned: 0, tagged: 0, unchanged: 0, skipped: 0, failed: 0 };
+  return { listed: 0, planned: 0, tagged: 0, unchanged: 0, skipped: 0, excluded: 0, failed: 0 };
 }
 
 /**
@@ -160,10 +185,15 @@ export async function tagBackups(ports: TaggerPorts, settings: TaggerSettings): 
     await ports.ec2.send(new CreateTagsCommand({ Resources: ids, Tags: tags }));
   };
 
-  const kinds: [string, Lister, Finder, KindCounts][] = [
-    ["ami", listImages, existingImages, report.amis],
-    ["snapshot", listSnapshots, existingSnapshots, report.snapshots],
-  ];
+  const kinds: [string, Lister, Finder, KindCounts][] = [];
+  if (settings.manageAmis !== false) {
+    kinds.push(["ami", listImages, existingImages, report.amis]);
+  }
+  if (settings.manageSnapshots !== false) {
+    kinds.push(["snapshot", listSnapshots, existingSnapshots, report.snapshots]);
+  }
+  const include = settings.includeTags ?? {};
+  const exclude = settings.excludeTags ?? {};
   for (const [kind, list, findExisting, counts] of kinds) {
     const writer = createBatchWriter({
       send: sendCreateTags,
@@ -196,7 +226,11 @@ export async function tagBackups(ports: TaggerPorts, settings: TaggerSettings): 
       pages += 1;
       for (const resource of page) {
         counts.listed += 1;
-        const decision = decideTags(resource.tags, settings, today);
+        if (exclusionReason(resource.tags, include, exclude) !== undefined) {
+          counts.excluded += 1;
+          continue;
+        }
+        const decision = decideTags(resource.tags, settings, today, resource.createdOn);
         if (decision.action === "keep") {
           counts.unchanged += 1;
         } else if (decision.action === "skip") {
@@ -229,7 +263,7 @@ export async function tagBackups(ports: TaggerPorts, settings: TaggerSettings): 
       report.complete = false;
     }
     if (repaired > 0) {
-      ports.log.warn("our Retention tag with a missing or malformed DeleteOn; re-dated from today", {
+      ports.log.warn("our Retention tag with a missing or malformed DeleteOn; re-dated", {
         kind,
         count: repaired,
         examples: repairedExamples,

@@ -116,6 +116,27 @@ describe("Lambda handler", () => {
     ).to.be.true;
   });
 
+  it("honours a manual {dryRun: true} and writes nothing", async () => {
+    send.callsFake(async (command: unknown) => {
+      if (command instanceof DescribeImagesCommand) {
+        return { Images: [{ ImageId: "ami-1" }] };
+      }
+      if (command instanceof DescribeSnapshotsCommand) {
+        return { Snapshots: [] };
+      }
+      throw new Error("no write expected");
+    });
+    const response = await createHandler()({ dryRun: true }, context);
+    expect(response).to.deep.include({ dry_run: true, amis_planned: 1, amis_tagged: 0 });
+  });
+
+  it("refuses a bad payload before any API call, naming the field", async () => {
+    let thrown: Error | undefined;
+    await createHandler()({ dryRun: "please" }, context).catch((error: Error) => (thrown = error));
+    expect(thrown?.message).to.equal('Invalid invocation payload: dryRun = "please": must be a boolean');
+    expect(send.called).to.be.false;
+  });
+
   it("keeps 10% of the run's time, between 1 and 30 seconds, as a safety margin", () => {
     expect(safetyMarginMs(300_000)).to.equal(30_000);
     expect(safetyMarginMs(900_000)).to.equal(30_000);

@@ -15,6 +15,11 @@ describe("Lambda environment", () => {
       extraTags: { Owner: "infra" },
       dryRun: true,
       metricsNamespace: "Ops/Backups",
+      includeTags: {},
+      excludeTags: {},
+      manageAmis: true,
+      manageSnapshots: true,
+      deleteOnFrom: "first-seen",
     });
   });
 
@@ -24,7 +29,39 @@ describe("Lambda environment", () => {
       extraTags: {},
       dryRun: false,
       metricsNamespace: "X",
+      includeTags: {},
+      excludeTags: {},
+      manageAmis: true,
+      manageSnapshots: true,
+      deleteOnFrom: "first-seen",
     });
+  });
+
+  it("parses the selection rules and the anchor", () => {
+    expect(
+      parseEnvironment({
+        RETENTION_DAYS: "9",
+        METRICS_NAMESPACE: "X",
+        INCLUDE_TAGS: '{"Backup":"*"}',
+        EXCLUDE_TAGS: '{"Env":"dev"}',
+        MANAGE_AMIS: "false",
+        DELETE_ON_FROM: "creation",
+      }),
+    ).to.deep.include({
+      includeTags: { Backup: "*" },
+      excludeTags: { Env: "dev" },
+      manageAmis: false,
+      manageSnapshots: true,
+      deleteOnFrom: "creation",
+    });
+    expect(() =>
+      parseEnvironment({
+        RETENTION_DAYS: "9",
+        METRICS_NAMESPACE: "X",
+        DELETE_ON_FROM: "birth",
+        EXCLUDE_TAGS: '{"a":1}',
+      }),
+    ).to.throw(/DELETE_ON_FROM="birth": must be one of first-seen, creation.*|EXCLUDE_TAGS/);
   });
 
   it("names the variable, its value and what is allowed", () => {

@@ -174,6 +174,49 @@ describe("tagger against a stubbed EC2 client", () => {
     expect([...ec2.snapshots.values()].every((tags) => tags.length === 2)).to.be.true;
   });
 
+  it("leaves excluded resources alone and counts them", async () => {
+    const ec2 = stubEc2({
+      snapshots: [
+        { id: "snap-0000000a", tags: [{ Key: "Env", Value: "dev" }] },
+        { id: "snap-0000000b", tags: [{ Key: "Env", Value: "prod" }] },
+      ],
+    });
+    const result = await run(ec2, { excludeTags: { Env: "dev" } }).report;
+    expect(result.snapshots).to.deep.include({ excluded: 1, tagged: 1 });
+    expect(ec2.sent("CreateTagsCommand").flatMap((c) => c.Resources)).to.deep.equal(["snap-0000000b"]);
+  });
+
+  it("skips a kind switched off without listing it", async () => {
+    const ec2 = stubEc2({ images: manyResources("ami", 3), snapshots: manyResources("snap", 3) });
+    const result = await run(ec2, { manageAmis: false }).report;
+    expect(ec2.sent("DescribeImagesCommand")).to.have.length(0);
+    expect(result.amis.listed).to.equal(0);
+    expect(result.snapshots.tagged).to.equal(3);
+  });
+
+  it("anchors on CreationDate and StartTime, in UTC, under deleteOnFrom creation", async () => {
+    const ec2 = stubEc2({ images: manyResources("ami", 1), snapshots: manyResources("snap", 1) });
+    ec2.send.callsFake(async (command: { constructor: { name: string }; input: unknown }) => {
+      switch (command.constructor.name) {
+        case "DescribeImagesCommand":
+          return { Images: [{ ImageId: "ami-1", CreationDate: "2026-03-01T23:30:00.000-05:00" }] };
+        case "DescribeSnapshotsCommand":
+          return { Snapshots: [{ SnapshotId: "snap-1", StartTime: new Date("2025-12-31T23:59:59Z") }] };
+        default:
+          return {};
+      }
+    });
+    await run(ec2, { deleteOnFrom: "creation", retentionDays: 30 }).report;
+    const writes = ec2.send
+      .getCalls()
+      .filter((c) => c.args[0].constructor.name === "CreateTagsCommand")
+      .map((c) => c.args[0].input);
+    expect(writes.map((w) => [w.Resources[0], w.Tags[1].Value])).to.deep.equal([
+      ["ami-1", "2026-04-01"],
+      ["snap-1", "2026-01-30"],
+    ]);
+  });
+
   it("throws when listing fails, so Lambda records an error", async () => {
     const ec2 = stubEc2();
     ec2.send.rejects(Object.assign(new Error("Rate exceeded"), { name: "RequestLimitExceeded" }));
