@@ -19,7 +19,10 @@ const FOURTEEN_DAYS = 1_209_600;
  */
 export const NOT_UPLOADED = ["@aws-sdk/client-ec2", "cron-validate"];
 
-export type BackupTaggerArgs = StackConfig;
+export type BackupTaggerArgs = StackConfig & {
+  /** Dashboards are account-wide: several regions in one stack need one name each. Default namePrefix. */
+  dashboardName?: string;
+};
 
 export class BackupTagger extends pulumi.ComponentResource {
   public readonly functionName: pulumi.Output<string>;
@@ -112,6 +115,11 @@ export class BackupTagger extends pulumi.ComponentResource {
             [ENV.extraTags]: JSON.stringify(args.extraTags),
             [ENV.dryRun]: String(args.dryRun),
             [ENV.metricsNamespace]: metricsNamespace,
+            [ENV.includeTags]: JSON.stringify(args.includeTags),
+            [ENV.excludeTags]: JSON.stringify(args.excludeTags),
+            [ENV.manageAmis]: String(args.manageAmis),
+            [ENV.manageSnapshots]: String(args.manageSnapshots),
+            [ENV.deleteOnFrom]: args.deleteOnFrom,
           },
         },
         codePathOptions: { extraExcludePackages: [...NOT_UPLOADED] },

@@ -4,9 +4,10 @@ import * as pulumi from "@pulumi/pulumi";
 import { MAX_RETENTION_DAYS, MIN_RETENTION_DAYS, extraTagProblems } from "../handler/tagRules";
 import { OPERATIONS_DEFAULTS, parseOperationsConfig, type OperationsConfig } from "./operationsConfig";
 import { scheduleProblem } from "./schedule";
+import { SCOPE_DEFAULTS, parseScopeConfig, type ScopeConfig } from "./scopeConfig";
 
-export interface StackConfig extends OperationsConfig {
-  /** The AWS region the stack deploys to and the tagger works in (`aws:region`). */
+export interface StackConfig extends OperationsConfig, ScopeConfig {
+  /** The AWS region the stack deploys to and the tagger works in (`aws:region`; with `regions`, each of them). */
   region: string;
   /** Days from first tagging to DeleteOn. */
   retentionDays: number;
@@ -39,6 +40,7 @@ export const DEFAULTS = {
   dryRun: false,
   namePrefix: "TagEC2Backups",
   ...OPERATIONS_DEFAULTS,
+  ...SCOPE_DEFAULTS,
 };
 
 export type ProjectKey = keyof typeof DEFAULTS;
@@ -77,7 +79,9 @@ export function parseConfig(raw: RawConfig, project = "ec2-backup-retention"): P
     return n;
   };
 
-  const region = raw["aws:region"];
+  const scope = parseScopeConfig(raw, bad);
+  // With `regions`, each listed region gets its own provider; aws:region is then optional.
+  const region = raw["aws:region"] ?? (scope.regions.length > 0 ? scope.regions[0] : undefined);
   if (region === undefined || !REGION.test(region)) {
     bad(
       "aws:region",
@@ -129,17 +133,15 @@ export function parseConfig(raw: RawConfig, project = "ec2-backup-retention"): P
   }
 
   const namePrefix = raw.namePrefix ?? DEFAULTS.namePrefix;
-  const longestSuffix = Math.max(
-    NAME_SUFFIXES.role.length + (region ?? "").length,
-    NAME_SUFFIXES.rule.length,
-  );
+  const longestRegion = [region ?? "", ...scope.regions].reduce((a, b) => (b.length > a.length ? b : a), "");
+  const longestSuffix = Math.max(NAME_SUFFIXES.role.length + longestRegion.length, NAME_SUFFIXES.rule.length);
   const maxPrefix = MAX_NAME_LENGTH - longestSuffix;
   if (!NAME_PREFIX.test(namePrefix) || namePrefix.length > maxPrefix) {
     bad(
       "namePrefix",
       raw.namePrefix,
       `must be 1 to ${maxPrefix} letters, digits, - or _, so that the role name ` +
-        `(<prefix>${NAME_SUFFIXES.role}${region ?? "<region>"}) and the rule name (<prefix>${NAME_SUFFIXES.rule}) ` +
+        `(<prefix>${NAME_SUFFIXES.role}${longestRegion || "<region>"}) and the rule name (<prefix>${NAME_SUFFIXES.rule}) ` +
         `stay within ${MAX_NAME_LENGTH} characters`,
     );
   }
@@ -173,6 +175,7 @@ export function parseConfig(raw: RawConfig, project = "ec2-backup-retention"): P
       dryRun: dryRunText === "true",
       namePrefix,
       ...operations,
+      ...scope,
     },
   };
 }

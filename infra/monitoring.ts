@@ -15,6 +15,8 @@ export type TaggerMonitoringArgs = Pick<
   functionName: string;
   /** Resolved: never empty here. */
   metricsNamespace: string;
+  /** Default namePrefix. */
+  dashboardName?: string;
 };
 
 export class TaggerMonitoring extends pulumi.ComponentResource {
@@ -68,7 +70,7 @@ export class TaggerMonitoring extends pulumi.ComponentResource {
       const dashboard = new aws.cloudwatch.Dashboard(
         `${name}-dashboard`,
         {
-          dashboardName: args.namePrefix,
+          dashboardName: args.dashboardName ?? args.namePrefix,
           dashboardBody: JSON.stringify(buildDashboard(args)),
         },
         { parent: this },

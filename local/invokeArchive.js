@@ -12,7 +12,8 @@ const deadline = Date.now() + timeoutMs;
 const region = process.env.AWS_REGION || "us-east-1";
 const functionName = process.env.AWS_LAMBDA_FUNCTION_NAME || "TagEC2Backups";
 
-const event = {
+// INVOKE_PAYLOAD replaces the scheduled event, as a manual run from the console or CLI would.
+const scheduledEvent = {
   version: "0",
   id: "e2e-00000000-0000-0000-0000-000000000000",
   "detail-type": "Scheduled Event",
@@ -23,6 +24,8 @@ const event = {
   resources: [`arn:aws:events:${region}:123456789012:rule/${functionName}-DailyEC2BackupTagger`],
   detail: {},
 };
+const event =
+  process.env.INVOKE_PAYLOAD === undefined ? scheduledEvent : JSON.parse(process.env.INVOKE_PAYLOAD);
 const context = {
   functionName,
   awsRequestId: "e2e-request",

@@ -9,6 +9,8 @@ export const ACCOUNT = "123456789012";
 export interface Registered {
   type: string;
   name: string;
+  /** The provider reference ("urn::id"), when the resource has an explicit one. */
+  provider?: string;
   inputs: Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
 }
 
@@ -45,6 +47,7 @@ export function setUpMocks(
   region = config["aws:region"] ?? "us-east-1",
 ): void {
   registered.length = 0;
+  const providerRegions = new Map<string, string>();
   const all: Record<string, string> = {};
   for (const [key, value] of Object.entries(config)) {
     all[key.includes(":") ? key : `${PROJECT}:${key}`] = value;
@@ -53,13 +56,19 @@ export function setUpMocks(
   pulumi.runtime.setMocks(
     {
       newResource(args) {
-        registered.push({ type: args.type, name: args.name, inputs: args.inputs });
-        const arn = arnFor(args.type, args.inputs, region, args.name);
+        registered.push({ type: args.type, name: args.name, inputs: args.inputs, provider: args.provider });
+        if (args.type === "pulumi:providers:aws") {
+          providerRegions.set(args.name, args.inputs.region);
+        }
+        // A provider reference is "<urn>::<id>"; the URN ends with the provider's name.
+        const providerName = args.provider?.split("::").slice(-2)[0];
+        const resourceRegion = (providerName && providerRegions.get(providerName)) || region;
+        const arn = arnFor(args.type, args.inputs, resourceRegion, args.name);
         const name = args.inputs.name ?? args.name;
         // Queues are identified by their URL, as in the AWS provider.
         const url =
           args.type === "aws:sqs/queue:Queue"
-            ? `https://sqs.${region}.amazonaws.com/${ACCOUNT}/${name}`
+            ? `https://sqs.${resourceRegion}.amazonaws.com/${ACCOUNT}/${name}`
             : undefined;
         return {
           id: url ?? `${args.name}-id`,
@@ -82,6 +91,20 @@ export function setUpMocks(
     STACK,
     false,
   );
+}
+
+/** Resolves Outputs nested in plain objects (outputs keyed by region). */
+async function resolveDeep(value: unknown): Promise<unknown> {
+  if (pulumi.Output.isInstance(value)) {
+    return valueOf(value as pulumi.Output<unknown>);
+  }
+  if (typeof value === "object" && value !== null && !Array.isArray(value)) {
+    const entries = await Promise.all(
+      Object.entries(value).map(async ([k, v]) => [k, await resolveDeep(v)] as const),
+    );
+    return Object.fromEntries(entries.filter(([, v]) => v !== undefined));
+  }
+  return value;
 }
 
 /** Resolves an Output's value under the mocks. */
@@ -111,7 +134,11 @@ export async function loadStack(config: Record<string, string>): Promise<StackOu
   const stack = (await import(path)) as Record<string, unknown>;
   const outputs: StackOutputs = {};
   for (const [key, value] of Object.entries(stack)) {
-    outputs[key] = pulumi.Output.isInstance(value) ? await valueOf(value) : value;
+    // Pulumi drops undefined exports; so do we.
+    const resolved = pulumi.Output.isInstance(value) ? await valueOf(value) : await resolveDeep(value);
+    if (resolved !== undefined) {
+      outputs[key] = resolved;
+    }
   }
   // Children that depend on other resources' outputs register a few turns after the exports resolve.
   let count = -1;

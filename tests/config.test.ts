@@ -31,10 +31,19 @@ describe("stack config", () => {
     expect(Object.keys(declared).sort()).to.deep.equal([...PROJECT_KEYS].sort());
     for (const key of PROJECT_KEYS) {
       const { type, default: value, description } = declared[key];
-      const expected = key === "extraTags" ? JSON.stringify(DEFAULTS.extraTags) : DEFAULTS[key];
+      const programDefault: unknown = DEFAULTS[key];
+      // Maps are JSON strings in Pulumi.yaml (its schema has no map type); lists are arrays.
+      const isMap =
+        typeof programDefault === "object" && programDefault !== null && !Array.isArray(programDefault);
+      const expected = isMap ? JSON.stringify(programDefault) : programDefault;
       expect(value, key).to.deep.equal(expected);
       expect(description, key).to.be.a("string").and.not.be.empty;
-      expect(type, key).to.equal(typeof value === "number" ? "integer" : typeof value);
+      const expectedType = Array.isArray(expected)
+        ? "array"
+        : typeof expected === "number"
+          ? "integer"
+          : typeof expected;
+      expect(type, key).to.equal(expectedType);
     }
   });
 
@@ -74,8 +83,24 @@ describe("stack config", () => {
         alarmMissingRunHours: 25,
         reservedConcurrency: true,
         dashboard: false,
+        regions: [],
+        includeTags: { Backup: "*" },
+        excludeTags: { Env: "dev" },
+        manageAmis: true,
+        manageSnapshots: true,
+        deleteOnFrom: "creation",
       },
     });
+  });
+
+  it("takes several regions, and then needs no aws:region", () => {
+    const result = parseConfig({ regions: '["us-east-1","eu-west-1","ap-southeast-2"]' });
+    expect(result.ok).to.be.true;
+    expect((result as { config: { regions: string[] } }).config.regions).to.deep.equal([
+      "us-east-1",
+      "eu-west-1",
+      "ap-southeast-2",
+    ]);
   });
 
   it("names the key, the value and what is allowed for each bad value", () => {

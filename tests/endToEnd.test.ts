@@ -5,7 +5,7 @@ import { spawnSync } from "node:child_process";
 import { addDays, isoDateUtc } from "../handler/dates";
 import { createBatchWriter, type Failure } from "../handler/batchWriter";
 import { existingSnapshots } from "../handler/tagger";
-import { CreateTagsCommand, type EC2Client } from "@aws-sdk/client-ec2";
+import { CreateTagsCommand, DescribeSnapshotsCommand, type EC2Client } from "@aws-sdk/client-ec2";
 import { INSTALL_HINT, motoInstalled, startMoto, type Emulator } from "../local/motoServer";
 import { invokeArchive, unpackArchive, type Invocation } from "../local/invokeLambda";
 import { findResource, lambdaArchive, loadStack } from "../local/pulumiMocks";
@@ -202,6 +202,47 @@ describe("end to end: the serialized Lambda on the EC2 emulator", function () {
       expect(result.ok).to.be.false;
       expect(result.error?.message).to.include('RETENTION_DAYS="90d"');
       expect(result.stdout).to.include('"statusCode":500');
+      expect(await tagsById(ec2)).to.deep.equal(untouched);
+    });
+  });
+
+  describe("selection, anchoring and manual runs on the emulator", () => {
+    it("leaves excluded resources alone and manages only included ones", async () => {
+      await emulator.reset();
+      const kept = await createSnapshot(ec2, { Backup: "nightly" });
+      const excluded = await createSnapshot(ec2, { Backup: "nightly", Env: "dev" });
+      const notIncluded = await createSnapshot(ec2, { Name: "scratch" });
+      const result = invoke([process.execPath], {
+        INCLUDE_TAGS: '{"Backup":"*"}',
+        EXCLUDE_TAGS: '{"Env":"dev"}',
+      });
+      expect(result.response).to.deep.include({ snapshots_tagged: 1, snapshots_excluded: 2 });
+      const after = await tagsById(ec2);
+      expect(after[kept]).to.include({ Retention: "90days" });
+      expect(after[excluded]).to.deep.equal({ Backup: "nightly", Env: "dev" });
+      expect(after[notIncluded]).to.deep.equal({ Name: "scratch" });
+    });
+
+    it("anchors DeleteOn on the snapshot's StartTime under deleteOnFrom creation", async () => {
+      await emulator.reset();
+      const id = await createSnapshot(ec2);
+      const started = await ec2.send(new DescribeSnapshotsCommand({ SnapshotIds: [id] }));
+      const createdOn = isoDateUtc(started.Snapshots?.[0].StartTime as Date);
+      invoke([process.execPath], { DELETE_ON_FROM: "creation", RETENTION_DAYS: "7" });
+      expect((await tagsById(ec2))[id]).to.include({ DeleteOn: addDays(createdOn, 7) });
+    });
+
+    it("honours a manual {dryRun: true} and refuses a bad payload, writing nothing either way", async () => {
+      await emulator.reset();
+      await createSnapshot(ec2);
+      const untouched = await tagsById(ec2);
+      const dry = invoke([process.execPath], { INVOKE_PAYLOAD: '{"dryRun": true}' });
+      expect(dry.response).to.deep.include({ dry_run: true, snapshots_planned: 1, snapshots_tagged: 0 });
+      const bad = invoke([process.execPath], { INVOKE_PAYLOAD: '{"dryRun": "yes", "force": 1}' });
+      expect(bad.ok).to.be.false;
+      expect(bad.error?.message).to.equal(
+        'Invalid invocation payload: dryRun = "yes": must be a boolean; unknown field "force"; allowed: dryRun',
+      );
       expect(await tagsById(ec2)).to.deep.equal(untouched);
     });
   });

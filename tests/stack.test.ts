@@ -100,6 +100,11 @@ describe("stack under Pulumi's mock runtime", () => {
       EXTRA_TAGS: "{}",
       DRY_RUN: "false",
       METRICS_NAMESPACE: "TagEC2Backups",
+      INCLUDE_TAGS: "{}",
+      EXCLUDE_TAGS: "{}",
+      MANAGE_AMIS: "true",
+      MANAGE_SNAPSHOTS: "true",
+      DELETE_ON_FROM: "first-seen",
     });
     expect(fn.inputs).not.to.have.property("reservedConcurrentExecutions");
   });
@@ -399,6 +404,11 @@ describe("stack config reaches the resources", () => {
       EXTRA_TAGS: '{"Owner":"infra"}',
       DRY_RUN: "true",
       METRICS_NAMESPACE: "Backups/Tagger",
+      INCLUDE_TAGS: '{"Backup":"*"}',
+      EXCLUDE_TAGS: '{"Env":"dev"}',
+      MANAGE_AMIS: "true",
+      MANAGE_SNAPSHOTS: "true",
+      DELETE_ON_FROM: "creation",
     });
     expect(fn.inputs).to.deep.include({ reservedConcurrentExecutions: 1 });
     expect(fn.inputs.loggingConfig).to.deep.include({ logFormat: "JSON", applicationLogLevel: "DEBUG" });

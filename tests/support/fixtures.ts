@@ -17,4 +17,9 @@ export const EVERY_KEY_SET: Record<string, string> = {
   alarmMissingRunHours: "25",
   reservedConcurrency: "true",
   dashboard: "false",
+  includeTags: '{"Backup":"*"}',
+  excludeTags: '{"Env":"dev"}',
+  manageAmis: "true",
+  manageSnapshots: "true",
+  deleteOnFrom: "creation",
 };

@@ -1,0 +1,102 @@
+// The scope half of the stack config: which regions, which resources, and how DeleteOn is
+// anchored. Pure, like parseConfig, which calls it with the same `bad` reporter.
+import * as aws from "@pulumi/aws";
+import { ANY_VALUE, tagMatchProblems, type TagMatch } from "../handler/selection";
+import { DELETE_ON_FROM } from "../handler/settings";
+import type { DeleteOnFrom } from "../handler/tagPolicy";
+import type { Bad } from "./operationsConfig";
+
+export interface ScopeConfig {
+  /** Several regions in one stack; empty means the stack's aws:region alone. */
+  regions: string[];
+  /** Only resources matching every entry are managed; {} manages all. */
+  includeTags: TagMatch;
+  /** Resources matching any entry are left alone. */
+  excludeTags: TagMatch;
+  manageAmis: boolean;
+  manageSnapshots: boolean;
+  deleteOnFrom: DeleteOnFrom;
+}
+
+export const SCOPE_DEFAULTS: ScopeConfig = {
+  regions: [],
+  includeTags: {},
+  excludeTags: {},
+  manageAmis: true,
+  manageSnapshots: true,
+  deleteOnFrom: "first-seen",
+};
+
+/** The regions @pulumi/aws knows; a newer one needs a newer @pulumi/aws. */
+export const KNOWN_REGIONS: readonly string[] = Object.values(aws.Region) as string[];
+
+export function parseScopeConfig(raw: Record<string, string | undefined>, bad: Bad): ScopeConfig {
+  const json = (key: keyof ScopeConfig): unknown => {
+    const text = raw[key];
+    if (text === undefined) {
+      return SCOPE_DEFAULTS[key];
+    }
+    try {
+      return JSON.parse(text);
+    } catch {
+      return Symbol.for("unparsable");
+    }
+  };
+  const flag = (key: "manageAmis" | "manageSnapshots"): boolean => {
+    const text = raw[key];
+    if (text !== undefined && text !== "true" && text !== "false") {
+      bad(key, text, "must be true or false");
+    }
+    return text !== "false";
+  };
+
+  let regions: string[] = [];
+  const parsedRegions = json("regions");
+  if (!Array.isArray(parsedRegions) || parsedRegions.some((r) => typeof r !== "string")) {
+    bad("regions", raw.regions, 'must be a list of region names, e.g. ["us-east-1","eu-west-1"]');
+  } else {
+    regions = parsedRegions as string[];
+    const unknown = regions.filter((r) => !KNOWN_REGIONS.includes(r));
+    const duplicates = regions.filter((r, i) => regions.indexOf(r) !== i);
+    if (unknown.length > 0) {
+      bad(
+        "regions",
+        raw.regions,
+        `unknown region ${unknown.map((r) => JSON.stringify(r)).join(", ")}; known: ${KNOWN_REGIONS.join(", ")}`,
+      );
+    }
+    if (duplicates.length > 0) {
+      bad("regions", raw.regions, `lists ${[...new Set(duplicates)].join(", ")} more than once`);
+    }
+  }
+
+  const tagMatch = (key: "includeTags" | "excludeTags"): TagMatch => {
+    const parsed = json(key);
+    const problems =
+      typeof parsed === "symbol" ? ["must be a JSON object of tag key to value"] : tagMatchProblems(parsed);
+    if (problems.length > 0) {
+      bad(key, raw[key], `${problems.join(", ")} ("${ANY_VALUE}" matches any value)`);
+      return {};
+    }
+    return parsed as TagMatch;
+  };
+  const includeTags = tagMatch("includeTags");
+  const excludeTags = tagMatch("excludeTags");
+
+  const manageAmis = flag("manageAmis");
+  const manageSnapshots = flag("manageSnapshots");
+  if (!manageAmis && !manageSnapshots) {
+    bad(
+      "manageSnapshots",
+      raw.manageSnapshots,
+      "and manageAmis cannot both be false: there would be nothing to manage",
+    );
+  }
+
+  const deleteOnFrom = (raw.deleteOnFrom ?? SCOPE_DEFAULTS.deleteOnFrom) as DeleteOnFrom;
+  if (!DELETE_ON_FROM.includes(deleteOnFrom)) {
+    bad("deleteOnFrom", raw.deleteOnFrom, `must be one of ${DELETE_ON_FROM.join(", ")}`);
+  }
+
+  return { regions, includeTags, excludeTags, manageAmis, manageSnapshots, deleteOnFrom };
+}
