@@ -29,6 +29,9 @@ export function runMetrics(report: TagReport, response: TaggerResponse): RunMetr
     TagFailures: report.failureCount,
     RunComplete: report.complete ? 1 : 0,
     ResourcesListed: report.amis.listed + report.snapshots.listed,
+    AmisDeregistered: response.amis_deregistered,
+    SnapshotsDeleted: response.snapshots_deleted,
+    DeletionFailures: response.deletion_failures,
   };
 }
 

@@ -11,6 +11,9 @@ export const METRIC_NAMES = [
   "TagFailures",
   "RunComplete",
   "ResourcesListed",
+  "AmisDeregistered",
+  "SnapshotsDeleted",
+  "DeletionFailures",
 ] as const;
 
 export type MetricName = (typeof METRIC_NAMES)[number];
@@ -27,6 +30,9 @@ export const FAILED_RUN: RunMetrics = {
   TagFailures: 0,
   RunComplete: 0,
   ResourcesListed: 0,
+  AmisDeregistered: 0,
+  SnapshotsDeleted: 0,
+  DeletionFailures: 0,
 };
 
 export function emfLine(

@@ -21,6 +21,15 @@ export interface TaggerResponse {
   snapshots_unchanged: number;
   amis_excluded: number;
   snapshots_excluded: number;
+  amis_deregistered: number;
+  snapshots_deleted: number;
+  /** Deregistered or deleted, or in a dry run would have been. */
+  amis_expired: number;
+  snapshots_expired: number;
+  deletion_failures: number;
+  deletion_failed: Failure[];
+  snapshots_kept_in_use: number;
+  expiry_capped: boolean;
 }
 
 export function buildResponse(report: TagReport): TaggerResponse {
@@ -29,9 +38,14 @@ export function buildResponse(report: TagReport): TaggerResponse {
   const message = report.dryRun
     ? `Dry run: would tag ${amis} AMIs and ${snapshots} snapshots`
     : `Successfully tagged ${amis} AMIs and ${snapshots} snapshots`;
+  const expired = report.expiry
+    ? `; ${report.dryRun ? "would deregister" : "deregistered"} ${report.expiry.amisDeregistered} expired AMIs and ${report.dryRun ? "delete" : "deleted"} ${report.expiry.snapshotsDeleted} expired snapshots`
+    : "";
   return {
     statusCode: 200,
-    message: report.complete ? message : `${message} (stopped early; the next run continues)`,
+    message: report.complete
+      ? `${message}${expired}`
+      : `${message}${expired} (stopped early; the next run continues)`,
     amis_tagged: report.dryRun ? 0 : amis,
     snapshots_tagged: report.dryRun ? 0 : snapshots,
     retention_days: report.retentionDays,
@@ -48,6 +62,14 @@ export function buildResponse(report: TagReport): TaggerResponse {
     snapshots_unchanged: report.snapshots.unchanged,
     amis_excluded: report.amis.excluded,
     snapshots_excluded: report.snapshots.excluded,
+    amis_deregistered: report.dryRun ? 0 : (report.expiry?.amisDeregistered ?? 0),
+    snapshots_deleted: report.dryRun ? 0 : (report.expiry?.snapshotsDeleted ?? 0),
+    amis_expired: report.expiry?.amisDeregistered ?? 0,
+    snapshots_expired: report.expiry?.snapshotsDeleted ?? 0,
+    deletion_failures: report.expiry?.deletionFailures ?? 0,
+    deletion_failed: report.expiry?.failures ?? [],
+    snapshots_kept_in_use: report.expiry?.keptInUse ?? 0,
+    expiry_capped: report.expiry?.capped ?? false,
   };
 }
 

@@ -15,6 +15,9 @@ export interface HandlerSettings {
   manageAmis: boolean;
   manageSnapshots: boolean;
   deleteOnFrom: DeleteOnFrom;
+  expire: boolean;
+  expireGraceDays: number;
+  maxDeletionsPerRun: number;
 }
 
 export const ENV = {
@@ -27,7 +30,12 @@ export const ENV = {
   manageAmis: "MANAGE_AMIS",
   manageSnapshots: "MANAGE_SNAPSHOTS",
   deleteOnFrom: "DELETE_ON_FROM",
+  expire: "EXPIRE",
+  expireGraceDays: "EXPIRE_GRACE_DAYS",
+  maxDeletionsPerRun: "MAX_DELETIONS_PER_RUN",
 } as const;
+
+export const EXPIRY_LIMITS = { graceDays: [0, 365], maxDeletions: [1, 1000] } as const;
 
 export const DELETE_ON_FROM: readonly DeleteOnFrom[] = ["first-seen", "creation"];
 
@@ -106,8 +114,8 @@ export function parseEnvironment(env: Record<string, string | undefined>): Handl
     }
     return parsed as TagMatch;
   };
-  const flag = (name: string): boolean => {
-    const text = env[name] ?? "true";
+  const flag = (name: string, fallback = "true"): boolean => {
+    const text = env[name] ?? fallback;
     if (text !== "true" && text !== "false") {
       problems.push(`${show(name)}: must be "true" or "false"`);
     }
@@ -122,10 +130,25 @@ export function parseEnvironment(env: Record<string, string | undefined>): Handl
     problems.push(`${show(ENV.deleteOnFrom)}: must be one of ${DELETE_ON_FROM.join(", ")}`);
   }
 
+  const expire = flag(ENV.expire, "false");
+  const bounded = (name: string, fallback: string, [min, max]: readonly [number, number]): number => {
+    const text = env[name] ?? fallback;
+    const n = Number(text);
+    if (!/^\d+$/.test(text) || n < min || n > max) {
+      problems.push(`${show(name)}: must be an integer from ${min} to ${max}`);
+    }
+    return n;
+  };
+  const expireGraceDays = bounded(ENV.expireGraceDays, "1", EXPIRY_LIMITS.graceDays);
+  const maxDeletionsPerRun = bounded(ENV.maxDeletionsPerRun, "50", EXPIRY_LIMITS.maxDeletions);
+
   if (problems.length > 0) {
     throw environmentError(problems);
   }
   return {
+    expire,
+    expireGraceDays,
+    maxDeletionsPerRun,
     retentionDays,
     extraTags,
     dryRun: rawDryRun === "true",

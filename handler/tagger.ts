@@ -11,6 +11,7 @@ import {
 import { createBatchWriter, type Failure } from "./batchWriter";
 import { addDays, isoDateUtc } from "./dates";
 import type { Clock, Logger, RemainingTime } from "./ports";
+import { createExpiryPlanner, executeExpiry, type ExpiryReport } from "./expiry";
 import { exclusionReason, type TagMatch } from "./selection";
 import { decideTags, type DeleteOnFrom, type Tag } from "./tagPolicy";
 
@@ -54,6 +55,12 @@ export interface TaggerSettings {
   manageSnapshots?: boolean;
   /** Default "first-seen". */
   deleteOnFrom?: DeleteOnFrom;
+  /** Deregister and delete expired backups after tagging. Default false. */
+  expire?: boolean;
+  /** Default 1. */
+  expireGraceDays?: number;
+  /** Default 50. */
+  maxDeletionsPerRun?: number;
   /** Stop starting API calls when less time than this is left. */
   safetyMarginMs: number;
 }
@@ -83,6 +90,8 @@ export interface TagReport {
   snapshots: KindCounts;
   failures: Failure[];
   failureCount: number;
+  /** Present when expiry is on and the tagging pass completed. */
+  expiry?: ExpiryReport;
 }
 
 interface Listed {
@@ -90,6 +99,8 @@ interface Listed {
   tags: Tag[] | undefined;
   /** UTC creation date, YYYY-MM-DD, when EC2 gave one. */
   createdOn: string | undefined;
+  /** For an AMI: the snapshots behind it. */
+  backing?: string[];
 }
 
 function utcDay(value: Date | string | undefined): string | undefined {
@@ -113,6 +124,9 @@ async function* listImages(ec2: EC2Client): AsyncIterable<Listed[]> {
       id: image.ImageId ?? "",
       tags: image.Tags as Tag[] | undefined,
       createdOn: utcDay(image.CreationDate),
+      backing: (image.BlockDeviceMappings ?? []).flatMap((m) =>
+        m.Ebs?.SnapshotId ? [m.Ebs.SnapshotId] : [],
+      ),
     }));
   }
 }
@@ -185,16 +199,25 @@ export async function tagBackups(ports: TaggerPorts, settings: TaggerSettings): 
     await ports.ec2.send(new CreateTagsCommand({ Resources: ids, Tags: tags }));
   };
 
-  const kinds: [string, Lister, Finder, KindCounts][] = [];
-  if (settings.manageAmis !== false) {
-    kinds.push(["ami", listImages, existingImages, report.amis]);
+  const expiry = {
+    expire: settings.expire === true,
+    graceDays: settings.expireGraceDays ?? 1,
+    maxDeletions: settings.maxDeletionsPerRun ?? 50,
+    dryRun: settings.dryRun,
+  };
+  const planner = createExpiryPlanner(expiry, today);
+  // [kind, lister, finder, counts, managed]: with expiry on, AMIs are listed even when not
+  // managed, since every registered AMI protects the snapshots behind it.
+  const kinds: [string, Lister, Finder, KindCounts, boolean][] = [];
+  if (settings.manageAmis !== false || expiry.expire) {
+    kinds.push(["ami", listImages, existingImages, report.amis, settings.manageAmis !== false]);
   }
   if (settings.manageSnapshots !== false) {
-    kinds.push(["snapshot", listSnapshots, existingSnapshots, report.snapshots]);
+    kinds.push(["snapshot", listSnapshots, existingSnapshots, report.snapshots, true]);
   }
   const include = settings.includeTags ?? {};
   const exclude = settings.excludeTags ?? {};
-  for (const [kind, list, findExisting, counts] of kinds) {
+  for (const [kind, list, findExisting, counts, managed] of kinds) {
     const writer = createBatchWriter({
       send: sendCreateTags,
       findExisting: (ids) => findExisting(ports.ec2, ids),
@@ -225,12 +248,25 @@ export async function tagBackups(ports: TaggerPorts, settings: TaggerSettings): 
     for await (const page of list(ports.ec2)) {
       pages += 1;
       for (const resource of page) {
+        if (resource.backing) {
+          planner.observeImage(resource.backing);
+        }
+        if (!managed) {
+          continue;
+        }
         counts.listed += 1;
         if (exclusionReason(resource.tags, include, exclude) !== undefined) {
           counts.excluded += 1;
           continue;
         }
         const decision = decideTags(resource.tags, settings, today, resource.createdOn);
+        planner.consider(
+          kind === "ami" ? "ami" : "snapshot",
+          resource.id,
+          resource.tags,
+          decision,
+          resource.backing,
+        );
         if (decision.action === "keep") {
           counts.unchanged += 1;
         } else if (decision.action === "skip") {
@@ -283,6 +319,19 @@ export async function tagBackups(ports: TaggerPorts, settings: TaggerSettings): 
         notReached: writer.notReached,
       });
       break;
+    }
+  }
+  // Only after a complete pass: an AMI not yet listed could still be using an expired snapshot.
+  if (expiry.expire && report.complete) {
+    const { stoppedForTime, ...result } = await executeExpiry(
+      { ec2: ports.ec2, log: ports.log, outOfTime },
+      planner.plan(),
+      expiry,
+      MAX_LISTED_FAILURES,
+    );
+    report.expiry = result;
+    if (stoppedForTime) {
+      report.complete = false;
     }
   }
   return report;

@@ -69,6 +69,15 @@ export function buildDashboard(args: DashboardArgs): { widgets: Widget[] } {
       "Minimum",
       [ours("RunComplete", "Minimum", "RunComplete")],
     ],
+    [
+      "Expired backups removed per day (expire)",
+      "Sum",
+      [
+        ours("AmisDeregistered", "Sum", "AMIs deregistered"),
+        ours("SnapshotsDeleted", "Sum", "Snapshots deleted"),
+        ours("DeletionFailures", "Sum", "Deletion failures"),
+      ],
+    ],
   ];
   return {
     widgets: panels.map(([title, stat, metrics], i) => ({

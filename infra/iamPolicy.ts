@@ -22,6 +22,8 @@ export interface TaggerPolicyArgs {
   tagKeys: string[];
   /** The queue Lambda sends failed asynchronous invocations to, as the function's role. */
   failureQueueArn: string;
+  /** Grant deregistering and deleting expired backups. Default false. */
+  expire?: boolean;
 }
 
 /** Lets the Lambda service, and nothing else, assume the role. */
@@ -76,6 +78,22 @@ export function buildTaggerPolicy(args: TaggerPolicyArgs): PolicyDocument {
         Action: ["sqs:SendMessage"],
         Resource: args.failureQueueArn,
       },
+      ...(args.expire
+        ? [
+            {
+              // Only with expire on, only this region's images and snapshots, and only those
+              // carrying a Retention=<N>days tag: the role cannot delete a backup we never tagged.
+              Sid: "ExpireOwnBackups",
+              Effect: "Allow" as const,
+              Action: ["ec2:DeregisterImage", "ec2:DeleteSnapshot"],
+              Resource: [
+                `arn:${args.partition}:ec2:${args.region}::image/*`,
+                `arn:${args.partition}:ec2:${args.region}::snapshot/*`,
+              ],
+              Condition: { StringLike: { "aws:ResourceTag/Retention": "*days" } },
+            },
+          ]
+        : []),
     ],
   };
 }

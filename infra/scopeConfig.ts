@@ -2,7 +2,7 @@
 // anchored. Pure, like parseConfig, which calls it with the same `bad` reporter.
 import * as aws from "@pulumi/aws";
 import { ANY_VALUE, tagMatchProblems, type TagMatch } from "../handler/selection";
-import { DELETE_ON_FROM } from "../handler/settings";
+import { DELETE_ON_FROM, EXPIRY_LIMITS } from "../handler/settings";
 import type { DeleteOnFrom } from "../handler/tagPolicy";
 import type { Bad } from "./operationsConfig";
 
@@ -16,6 +16,12 @@ export interface ScopeConfig {
   manageAmis: boolean;
   manageSnapshots: boolean;
   deleteOnFrom: DeleteOnFrom;
+  /** Deregister and delete backups whose DeleteOn has passed. Off by default. */
+  expire: boolean;
+  /** Deletions per run at most. */
+  maxDeletionsPerRun: number;
+  /** Days past DeleteOn before deleting. */
+  expireGraceDays: number;
 }
 
 export const SCOPE_DEFAULTS: ScopeConfig = {
@@ -25,6 +31,9 @@ export const SCOPE_DEFAULTS: ScopeConfig = {
   manageAmis: true,
   manageSnapshots: true,
   deleteOnFrom: "first-seen",
+  expire: false,
+  maxDeletionsPerRun: 50,
+  expireGraceDays: 1,
 };
 
 /** The regions @pulumi/aws knows; a newer one needs a newer @pulumi/aws. */
@@ -42,12 +51,26 @@ export function parseScopeConfig(raw: Record<string, string | undefined>, bad: B
       return Symbol.for("unparsable");
     }
   };
-  const flag = (key: "manageAmis" | "manageSnapshots"): boolean => {
+  const flag = (key: "manageAmis" | "manageSnapshots" | "expire"): boolean => {
     const text = raw[key];
     if (text !== undefined && text !== "true" && text !== "false") {
       bad(key, text, "must be true or false");
     }
-    return text !== "false";
+    return text === undefined ? SCOPE_DEFAULTS[key] : text === "true";
+  };
+  const bounded = (
+    key: "maxDeletionsPerRun" | "expireGraceDays",
+    [min, max]: readonly [number, number],
+  ): number => {
+    const text = raw[key];
+    if (text === undefined) {
+      return SCOPE_DEFAULTS[key];
+    }
+    const n = Number(text);
+    if (!/^\d+$/.test(text.trim()) || n < min || n > max) {
+      bad(key, text, `must be an integer from ${min} to ${max}`);
+    }
+    return n;
   };
 
   let regions: string[] = [];
@@ -98,5 +121,15 @@ export function parseScopeConfig(raw: Record<string, string | undefined>, bad: B
     bad("deleteOnFrom", raw.deleteOnFrom, `must be one of ${DELETE_ON_FROM.join(", ")}`);
   }
 
-  return { regions, includeTags, excludeTags, manageAmis, manageSnapshots, deleteOnFrom };
+  return {
+    regions,
+    includeTags,
+    excludeTags,
+    manageAmis,
+    manageSnapshots,
+    deleteOnFrom,
+    expire: flag("expire"),
+    maxDeletionsPerRun: bounded("maxDeletionsPerRun", EXPIRY_LIMITS.maxDeletions),
+    expireGraceDays: bounded("expireGraceDays", EXPIRY_LIMITS.graceDays),
+  };
 }

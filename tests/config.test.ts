@@ -89,6 +89,9 @@ describe("stack config", () => {
         manageAmis: true,
         manageSnapshots: true,
         deleteOnFrom: "creation",
+        expire: true,
+        maxDeletionsPerRun: 10,
+        expireGraceDays: 3,
       },
     });
   });

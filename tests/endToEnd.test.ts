@@ -5,15 +5,22 @@ import { spawnSync } from "node:child_process";
 import { addDays, isoDateUtc } from "../handler/dates";
 import { createBatchWriter, type Failure } from "../handler/batchWriter";
 import { existingSnapshots } from "../handler/tagger";
-import { CreateTagsCommand, DescribeSnapshotsCommand, type EC2Client } from "@aws-sdk/client-ec2";
+import {
+  CreateTagsCommand,
+  DescribeImagesCommand,
+  DescribeSnapshotsCommand,
+  type EC2Client,
+} from "@aws-sdk/client-ec2";
 import { INSTALL_HINT, motoInstalled, startMoto, type Emulator } from "../local/motoServer";
 import { invokeArchive, unpackArchive, type Invocation } from "../local/invokeLambda";
 import { findResource, lambdaArchive, loadStack } from "../local/pulumiMocks";
-import { createSnapshot, emulatorClient, seedPolicyCases, tagsById } from "../local/seedAccount";
+import { createImage, createSnapshot, emulatorClient, seedPolicyCases, tagsById } from "../local/seedAccount";
 import { recordingLogger } from "./support/ec2Stub";
 import { emfLines, emfProblems } from "./support/emf";
 
 const inCi = process.env.CI === "true";
+const tagList = (record: Record<string, string>) =>
+  Object.entries(record).map(([Key, Value]) => ({ Key, Value }));
 
 const runtimes: { label: string; command: string[] }[] = [
   { label: `this Node.js (${process.version})`, command: [process.execPath] },
@@ -244,6 +251,85 @@ describe("end to end: the serialized Lambda on the EC2 emulator", function () {
         'Invalid invocation payload: dryRun = "yes": must be a boolean; unknown field "force"; allowed: dryRun',
       );
       expect(await tagsById(ec2)).to.deep.equal(untouched);
+    });
+  });
+
+  describe("expiry on the emulator", () => {
+    const expired = { Retention: "90days", DeleteOn: "2026-01-01" };
+    const current = { Retention: "90days", DeleteOn: "2099-01-01" };
+
+    async function seedExpiryAccount() {
+      await emulator.reset();
+      const yesterday = addDays(isoDateUtc(new Date()), -1);
+      const expiredImage = await createImage(ec2, "old-web", expired);
+      const usedImage = await createImage(ec2, "current-web", current);
+      const imageBacking = async (imageId: string) =>
+        (
+          (await ec2.send(new DescribeImagesCommand({ ImageIds: [imageId] }))).Images?.[0]
+            .BlockDeviceMappings ?? []
+        ).map((m) => m.Ebs?.SnapshotId as string);
+      const expiredBacking = await imageBacking(expiredImage.imageId);
+      const usedBacking = await imageBacking(usedImage.imageId);
+      // Everything behind both AMIs is ours and expired; only the unused ones may go.
+      await ec2.send(
+        new CreateTagsCommand({ Resources: [...expiredBacking, ...usedBacking], Tags: tagList(expired) }),
+      );
+      return {
+        expiredImage: expiredImage.imageId,
+        expiredBacking,
+        usedImage: usedImage.imageId,
+        usedBacking,
+        plainExpired: await createSnapshot(ec2, expired),
+        foreign: await createSnapshot(ec2, { Retention: "keep", DeleteOn: "2020-01-01" }),
+        excluded: await createSnapshot(ec2, { ...expired, Env: "dev" }),
+        inGrace: await createSnapshot(ec2, { Retention: "90days", DeleteOn: yesterday }),
+      };
+    }
+
+    it("deletes only expired backups of ours, keeps one a registered AMI uses, and a second run deletes nothing more", async () => {
+      const seeded = await seedExpiryAccount();
+      const first = invoke([process.execPath], { EXPIRE: "true", EXCLUDE_TAGS: '{"Env":"dev"}' });
+      expect(first.error).to.equal(undefined);
+      const left = await tagsById(ec2);
+      expect(left).not.to.have.property(seeded.expiredImage);
+      for (const id of [...seeded.expiredBacking, seeded.plainExpired]) {
+        expect(left, id).not.to.have.property(id);
+      }
+      for (const id of [
+        seeded.usedImage,
+        ...seeded.usedBacking,
+        seeded.foreign,
+        seeded.excluded,
+        seeded.inGrace,
+      ]) {
+        expect(left, id).to.have.property(id);
+      }
+      expect(first.response).to.deep.include({
+        amis_deregistered: 1,
+        snapshots_deleted: seeded.expiredBacking.length + 1,
+        snapshots_kept_in_use: seeded.usedBacking.length,
+        deletion_failures: 0,
+        expiry_capped: false,
+      });
+      expect(first.stdout).to.match(/"message":"deregister expired AMI","id":"ami-/);
+      const second = invoke([process.execPath], { EXPIRE: "true", EXCLUDE_TAGS: '{"Env":"dev"}' });
+      expect(second.response).to.deep.include({ amis_deregistered: 0, snapshots_deleted: 0 });
+      expect(await tagsById(ec2)).to.deep.equal(left);
+    });
+
+    it("deletes nothing in a dry run, and no more than maxDeletionsPerRun otherwise", async () => {
+      await seedExpiryAccount();
+      const before = await tagsById(ec2);
+      const dry = invoke([process.execPath], { EXPIRE: "true", DRY_RUN: "true" });
+      expect(dry.response).to.deep.include({ amis_deregistered: 0, snapshots_deleted: 0, amis_expired: 1 });
+      expect(await tagsById(ec2)).to.deep.equal(before);
+      const capped = invoke([process.execPath], { EXPIRE: "true", MAX_DELETIONS_PER_RUN: "1" });
+      expect(capped.response).to.deep.include({
+        amis_deregistered: 1,
+        snapshots_deleted: 0,
+        expiry_capped: true,
+      });
+      expect(Object.keys(await tagsById(ec2))).to.have.length(Object.keys(before).length - 1);
     });
   });
 

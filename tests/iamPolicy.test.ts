@@ -67,6 +67,32 @@ describe("IAM policy", () => {
     expect(JSON.stringify(gov)).to.include("arn:aws-us-gov:ec2:us-gov-west-1::image/*");
   });
 
+  it("grants deletion only with expire on, scoped by ARN and by our Retention tag on the resource", () => {
+    expect(actions).not.to.include("ec2:DeleteSnapshot");
+    const withExpiry = buildTaggerPolicy({
+      partition: "aws",
+      region: "eu-west-1",
+      logGroupArn: "x",
+      tagKeys: ["Retention", "DeleteOn"],
+      failureQueueArn: "y",
+      expire: true,
+    });
+    const expiring = withExpiry.Statement.filter((st) =>
+      st.Action.some(
+        (a) => a.startsWith("ec2:De") && a !== "ec2:DescribeImages" && a !== "ec2:DescribeSnapshots",
+      ),
+    );
+    expect(expiring).to.deep.equal([
+      {
+        Sid: "ExpireOwnBackups",
+        Effect: "Allow",
+        Action: ["ec2:DeregisterImage", "ec2:DeleteSnapshot"],
+        Resource: ["arn:aws:ec2:eu-west-1::image/*", "arn:aws:ec2:eu-west-1::snapshot/*"],
+        Condition: { StringLike: { "aws:ResourceTag/Retention": "*days" } },
+      },
+    ]);
+  });
+
   it("lets only Lambda assume the role", () => {
     expect(LAMBDA_TRUST_POLICY.Statement).to.deep.equal([
       { Effect: "Allow", Principal: { Service: "lambda.amazonaws.com" }, Action: "sts:AssumeRole" },

@@ -10,6 +10,9 @@ describe("embedded metric format", () => {
     TagFailures: 1,
     RunComplete: 1,
     ResourcesListed: 12,
+    AmisDeregistered: 0,
+    SnapshotsDeleted: 3,
+    DeletionFailures: 0,
   };
 
   it("writes a line the EMF specification accepts, with every metric and the function name", () => {
@@ -27,6 +30,9 @@ describe("embedded metric format", () => {
 
   it("reports a fatal run as incomplete with nothing done", () => {
     expect(FAILED_RUN).to.deep.equal({
+      AmisDeregistered: 0,
+      SnapshotsDeleted: 0,
+      DeletionFailures: 0,
       AmisTagged: 0,
       SnapshotsTagged: 0,
       ResourcesSkipped: 0,

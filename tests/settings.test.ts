@@ -20,6 +20,9 @@ describe("Lambda environment", () => {
       manageAmis: true,
       manageSnapshots: true,
       deleteOnFrom: "first-seen",
+      expire: false,
+      expireGraceDays: 1,
+      maxDeletionsPerRun: 50,
     });
   });
 
@@ -34,7 +37,28 @@ describe("Lambda environment", () => {
       manageAmis: true,
       manageSnapshots: true,
       deleteOnFrom: "first-seen",
+      expire: false,
+      expireGraceDays: 1,
+      maxDeletionsPerRun: 50,
     });
+  });
+
+  it("parses the expiry switches, off by default, and refuses out-of-range guards", () => {
+    expect(
+      parseEnvironment({
+        RETENTION_DAYS: "9",
+        METRICS_NAMESPACE: "X",
+        EXPIRE: "true",
+        EXPIRE_GRACE_DAYS: "0",
+        MAX_DELETIONS_PER_RUN: "5",
+      }),
+    ).to.deep.include({ expire: true, expireGraceDays: 0, maxDeletionsPerRun: 5 });
+    expect(() =>
+      parseEnvironment({ RETENTION_DAYS: "9", METRICS_NAMESPACE: "X", MAX_DELETIONS_PER_RUN: "0" }),
+    ).to.throw('MAX_DELETIONS_PER_RUN="0": must be an integer from 1 to 1000');
+    expect(() => parseEnvironment({ RETENTION_DAYS: "9", METRICS_NAMESPACE: "X", EXPIRE: "yes" })).to.throw(
+      'EXPIRE="yes"',
+    );
   });
 
   it("parses the selection rules and the anchor", () => {

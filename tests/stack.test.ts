@@ -64,6 +64,9 @@ describe("stack under Pulumi's mock runtime", () => {
     const document = JSON.parse(policy.inputs.policy);
     const actions: string[] = document.Statement.flatMap((s: { Action: string[] }) => s.Action);
     expect(actions.every((a) => !a.includes("*"))).to.be.true;
+    // expire is off by default: no deletion rights at all.
+    expect(actions).not.to.include("ec2:DeregisterImage");
+    expect(actions).not.to.include("ec2:DeleteSnapshot");
     const tagging = document.Statement.find((s: { Action: string[] }) => s.Action.includes("ec2:CreateTags"));
     expect(tagging.Resource).to.deep.equal([
       `arn:aws:ec2:${REGION}::image/*`,
@@ -105,6 +108,9 @@ describe("stack under Pulumi's mock runtime", () => {
       MANAGE_AMIS: "true",
       MANAGE_SNAPSHOTS: "true",
       DELETE_ON_FROM: "first-seen",
+      EXPIRE: "false",
+      EXPIRE_GRACE_DAYS: "1",
+      MAX_DELETIONS_PER_RUN: "50",
     });
     expect(fn.inputs).not.to.have.property("reservedConcurrentExecutions");
   });
@@ -349,6 +355,9 @@ describe("operations under Pulumi's mock runtime", () => {
         "ResourcesSkipped",
         "TagFailures",
         "RunComplete",
+        "AmisDeregistered",
+        "SnapshotsDeleted",
+        "DeletionFailures",
       ]),
     );
   });
@@ -409,6 +418,20 @@ describe("stack config reaches the resources", () => {
       MANAGE_AMIS: "true",
       MANAGE_SNAPSHOTS: "true",
       DELETE_ON_FROM: "creation",
+      EXPIRE: "true",
+      EXPIRE_GRACE_DAYS: "3",
+      MAX_DELETIONS_PER_RUN: "10",
+    });
+    // expire on: deletion rights, scoped by ARN and by our Retention tag on the resource.
+    const expiring = JSON.parse(findResource("aws:iam/rolePolicy:RolePolicy").inputs.policy).Statement.find(
+      (st: { Sid: string }) => st.Sid === "ExpireOwnBackups",
+    );
+    expect(expiring).to.deep.equal({
+      Sid: "ExpireOwnBackups",
+      Effect: "Allow",
+      Action: ["ec2:DeregisterImage", "ec2:DeleteSnapshot"],
+      Resource: ["arn:aws:ec2:ap-southeast-2::image/*", "arn:aws:ec2:ap-southeast-2::snapshot/*"],
+      Condition: { StringLike: { "aws:ResourceTag/Retention": "*days" } },
     });
     expect(fn.inputs).to.deep.include({ reservedConcurrentExecutions: 1 });
     expect(fn.inputs.loggingConfig).to.deep.include({ logFormat: "JSON", applicationLogLevel: "DEBUG" });

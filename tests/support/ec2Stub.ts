@@ -2,6 +2,8 @@
 // in-memory resources: pages of at most MaxResults with NextToken, CreateTags applied to the tags.
 import {
   CreateTagsCommand,
+  DeleteSnapshotCommand,
+  DeregisterImageCommand,
   DescribeImagesCommand,
   DescribeSnapshotsCommand,
   EC2Client,
@@ -13,6 +15,8 @@ import type { Tag } from "../../handler/tagPolicy";
 export interface FakeResource {
   id: string;
   tags?: Tag[];
+  /** For an AMI: the snapshots behind it. */
+  backing?: string[];
 }
 
 export interface StubbedEc2 {
@@ -21,7 +25,14 @@ export interface StubbedEc2 {
   images: Map<string, Tag[]>;
   snapshots: Map<string, Tag[]>;
   /** Inputs of every command sent, by command name. */
-  sent(name: "DescribeImagesCommand" | "DescribeSnapshotsCommand" | "CreateTagsCommand"): any[]; // eslint-disable-line @typescript-eslint/no-explicit-any
+  sent(
+    name:
+      | "DescribeImagesCommand"
+      | "DescribeSnapshotsCommand"
+      | "CreateTagsCommand"
+      | "DeregisterImageCommand"
+      | "DeleteSnapshotCommand",
+  ): any[]; // eslint-disable-line @typescript-eslint/no-explicit-any
 }
 
 export function ec2Error(code: string, message: string): EC2ServiceException {
@@ -42,7 +53,13 @@ function page<T>(items: T[], input: { MaxResults?: number; NextToken?: string })
 
 /** Resources deleted "mid-run" are in `gone`: listed, but CreateTags on them fails as in EC2. */
 export function stubEc2(
-  resources: { images?: FakeResource[]; snapshots?: FakeResource[]; gone?: string[] } = {},
+  resources: {
+    images?: FakeResource[];
+    snapshots?: FakeResource[];
+    gone?: string[];
+    /** Deletions EC2 refuses, by ID: an error code. */
+    refuseDeletion?: Record<string, string>;
+  } = {},
 ): StubbedEc2 {
   const client = new EC2Client({
     region: "us-east-1",
@@ -51,6 +68,7 @@ export function stubEc2(
   const images = new Map((resources.images ?? []).map((r) => [r.id, r.tags ?? []]));
   const snapshots = new Map((resources.snapshots ?? []).map((r) => [r.id, r.tags ?? []]));
   const gone = new Set(resources.gone ?? []);
+  const backing = new Map((resources.images ?? []).map((r) => [r.id, r.backing ?? []]));
   const send = sinon.stub(client, "send") as unknown as sinon.SinonStub;
   // Copies, since the SDK paginators reuse one input object for every page.
   const log: { name: string; input: unknown }[] = [];
@@ -75,7 +93,14 @@ export function stubEc2(
     }
     if (command instanceof DescribeImagesCommand) {
       const { items, NextToken } = page([...images], command.input);
-      return { Images: items.map(([ImageId, Tags]) => ({ ImageId, Tags: [...Tags] })), NextToken };
+      return {
+        Images: items.map(([ImageId, Tags]) => ({
+          ImageId,
+          Tags: [...Tags],
+          BlockDeviceMappings: (backing.get(ImageId) ?? []).map((SnapshotId) => ({ Ebs: { SnapshotId } })),
+        })),
+        NextToken,
+      };
     }
     if (command instanceof DescribeSnapshotsCommand) {
       const { items, NextToken } = page([...snapshots], command.input);
@@ -105,6 +130,29 @@ export function stubEc2(
           }
         }
         store.set(id, current);
+      }
+      return {};
+    }
+    if (command instanceof DeregisterImageCommand) {
+      const id = command.input.ImageId as string;
+      if (!images.delete(id)) {
+        throw ec2Error("InvalidAMIID.NotFound", `The image id '[${id}]' does not exist`);
+      }
+      backing.delete(id);
+      return {};
+    }
+    if (command instanceof DeleteSnapshotCommand) {
+      const id = command.input.SnapshotId as string;
+      const refused = resources.refuseDeletion?.[id];
+      if (refused) {
+        throw ec2Error(refused, `refused for ${id}`);
+      }
+      const user = [...backing].find(([, snaps]) => snaps.includes(id));
+      if (user) {
+        throw ec2Error("InvalidSnapshot.InUse", `The snapshot ${id} is currently in use by ${user[0]}`);
+      }
+      if (!snapshots.delete(id)) {
+        throw ec2Error("InvalidSnapshot.NotFound", `The snapshot '${id}' does not exist.`);
       }
       return {};
     }

@@ -22,4 +22,7 @@ export const EVERY_KEY_SET: Record<string, string> = {
   manageAmis: "true",
   manageSnapshots: "true",
   deleteOnFrom: "creation",
+  expire: "true",
+  maxDeletionsPerRun: "10",
+  expireGraceDays: "3",
 };
