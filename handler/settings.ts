@@ -10,13 +10,18 @@ export interface HandlerSettings {
   dryRun: boolean;
   /** CloudWatch namespace of the run's metrics. */
   metricsNamespace: string;
+  /** Only resources matching every entry are managed; {} manages all. */
   includeTags: TagMatch;
+  /** Resources matching any entry are left alone. */
   excludeTags: TagMatch;
   manageAmis: boolean;
   manageSnapshots: boolean;
   deleteOnFrom: DeleteOnFrom;
+  /** Deregister and delete backups whose DeleteOn has passed. */
   expire: boolean;
+  /** Days past DeleteOn before deleting. */
   expireGraceDays: number;
+  /** Deletions per run at most. */
   maxDeletionsPerRun: number;
 }
 

@@ -58,16 +58,20 @@ export class BackupTagger extends pulumi.ComponentResource {
       { parent: this },
     );
 
-    // Where Lambda puts asynchronous invocations that failed after its retries, for 14 days.
-    const failedRuns = new aws.sqs.Queue(
-      `${name}-failed-runs`,
-      {
-        name: `${args.namePrefix}-failed-runs`,
-        messageRetentionSeconds: FOURTEEN_DAYS,
-        sqsManagedSseEnabled: true,
-      },
-      { parent: this },
-    );
+    // Kept 14 days (the SQS maximum), encrypted with SQS-managed keys.
+    const queue = (suffix: string) =>
+      new aws.sqs.Queue(
+        `${name}-${suffix}`,
+        {
+          name: `${args.namePrefix}-${suffix}`,
+          messageRetentionSeconds: FOURTEEN_DAYS,
+          sqsManagedSseEnabled: true,
+        },
+        { parent: this },
+      );
+
+    // Where Lambda puts asynchronous invocations that failed after its retries.
+    const failedRuns = queue("failed-runs");
 
     const partition = aws.getPartitionOutput({}, { parent: this }).partition;
     const policy = new aws.iam.RolePolicy(
@@ -153,15 +157,7 @@ export class BackupTagger extends pulumi.ComponentResource {
     );
 
     // Schedule events EventBridge could not deliver (say, the function was deleted by hand).
-    const undelivered = new aws.sqs.Queue(
-      `${name}-schedule-dlq`,
-      {
-        name: `${args.namePrefix}-schedule-dlq`,
-        messageRetentionSeconds: FOURTEEN_DAYS,
-        sqsManagedSseEnabled: true,
-      },
-      { parent: this },
-    );
+    const undelivered = queue("schedule-dlq");
     new aws.sqs.QueuePolicy(
       `${name}-schedule-dlq-policy`,
       {

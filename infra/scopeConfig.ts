@@ -2,27 +2,25 @@
 // anchored. Pure, like parseConfig, which calls it with the same `bad` reporter.
 import * as aws from "@pulumi/aws";
 import { ANY_VALUE, tagMatchProblems, type TagMatch } from "../handler/selection";
-import { DELETE_ON_FROM, EXPIRY_LIMITS } from "../handler/settings";
+import { DELETE_ON_FROM, EXPIRY_LIMITS, type HandlerSettings } from "../handler/settings";
 import type { DeleteOnFrom } from "../handler/tagPolicy";
 import type { Bad } from "./operationsConfig";
 
-export interface ScopeConfig {
+/** The handler's own settings for selection, anchoring and expiry, plus the regions to deploy to. */
+export type ScopeConfig = Pick<
+  HandlerSettings,
+  | "includeTags"
+  | "excludeTags"
+  | "manageAmis"
+  | "manageSnapshots"
+  | "deleteOnFrom"
+  | "expire"
+  | "maxDeletionsPerRun"
+  | "expireGraceDays"
+> & {
   /** Several regions in one stack; empty means the stack's aws:region alone. */
   regions: string[];
-  /** Only resources matching every entry are managed; {} manages all. */
-  includeTags: TagMatch;
-  /** Resources matching any entry are left alone. */
-  excludeTags: TagMatch;
-  manageAmis: boolean;
-  manageSnapshots: boolean;
-  deleteOnFrom: DeleteOnFrom;
-  /** Deregister and delete backups whose DeleteOn has passed. Off by default. */
-  expire: boolean;
-  /** Deletions per run at most. */
-  maxDeletionsPerRun: number;
-  /** Days past DeleteOn before deleting. */
-  expireGraceDays: number;
-}
+};
 
 export const SCOPE_DEFAULTS: ScopeConfig = {
   regions: [],
