@@ -2,6 +2,7 @@
 // (tests call it with plain objects) and loaded from pulumi.Config by a thin wrapper.
 import * as pulumi from "@pulumi/pulumi";
 import { MAX_RETENTION_DAYS, MIN_RETENTION_DAYS, extraTagProblems } from "../handler/tagRules";
+import { parseJsonText, readFlag, readInteger } from "./configReaders";
 import { OPERATIONS_DEFAULTS, parseOperationsConfig, type OperationsConfig } from "./operationsConfig";
 import { scheduleProblem } from "./schedule";
 import { SCOPE_DEFAULTS, parseScopeConfig, type ScopeConfig } from "./scopeConfig";
@@ -67,17 +68,8 @@ export function parseConfig(raw: RawConfig, project = "ec2-backup-retention"): P
   const bad = (key: string, value: string | undefined, allowed: string) =>
     errors.push(`${key.includes(":") ? key : `${project}:${key}`} = ${JSON.stringify(value)}: ${allowed}`);
 
-  const integer = (key: ProjectKey, min: number, max: number): number => {
-    const value = raw[key];
-    if (value === undefined) {
-      return DEFAULTS[key] as number;
-    }
-    const n = Number(value);
-    if (!/^-?\d+$/.test(value.trim()) || n < min || n > max) {
-      bad(key, value, `must be an integer from ${min} to ${max}`);
-    }
-    return n;
-  };
+  const integer = (key: ProjectKey, min: number, max: number): number =>
+    readInteger(raw, bad, key, DEFAULTS[key] as number, [min, max]);
 
   const scope = parseScopeConfig(raw, bad);
   // With `regions`, each listed region gets its own provider; aws:region is then optional.
@@ -112,25 +104,18 @@ export function parseConfig(raw: RawConfig, project = "ec2-backup-retention"): P
 
   let extraTags = DEFAULTS.extraTags;
   if (raw.extraTags !== undefined) {
-    let parsed: unknown;
-    try {
-      parsed = JSON.parse(raw.extraTags);
-    } catch {
-      parsed = undefined;
-    }
-    const problems =
-      parsed === undefined ? ["must be a JSON object of tag key to string value"] : extraTagProblems(parsed);
+    const parsed = parseJsonText(raw.extraTags);
+    const problems = parsed.ok
+      ? extraTagProblems(parsed.value)
+      : ["must be a JSON object of tag key to string value"];
     if (problems.length > 0) {
       bad("extraTags", raw.extraTags, problems.join(", "));
     } else {
-      extraTags = parsed as Record<string, string>;
+      extraTags = (parsed as { value: Record<string, string> }).value;
     }
   }
 
-  const dryRunText = raw.dryRun ?? String(DEFAULTS.dryRun);
-  if (dryRunText !== "true" && dryRunText !== "false") {
-    bad("dryRun", raw.dryRun, "must be true or false");
-  }
+  const dryRun = readFlag(raw, bad, "dryRun", DEFAULTS.dryRun);
 
   const namePrefix = raw.namePrefix ?? DEFAULTS.namePrefix;
   const longestRegion = [region ?? "", ...scope.regions].reduce((a, b) => (b.length > a.length ? b : a), "");
@@ -172,7 +157,7 @@ export function parseConfig(raw: RawConfig, project = "ec2-backup-retention"): P
       memorySize,
       timeoutSeconds,
       extraTags,
-      dryRun: dryRunText === "true",
+      dryRun,
       namePrefix,
       ...operations,
       ...scope,

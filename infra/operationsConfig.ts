@@ -1,6 +1,7 @@
 // The operations half of the stack config: logging, metrics, alarms, dashboard. Pure, like
 // parseConfig, which calls it with the same `bad` reporter so one error lists every problem.
 import { namespaceProblem } from "../handler/settings";
+import { readFlag, readInteger, type Bad } from "./configReaders";
 
 export interface OperationsConfig {
   /** Lambda application log level. */
@@ -52,34 +53,15 @@ export function missingRunHoursFor(schedule: string): number | undefined {
   return Math.ceil(hours) + 1;
 }
 
-export type Bad = (key: string, value: string | undefined, allowed: string) => void;
-
 export function parseOperationsConfig(
   raw: Record<string, string | undefined>,
   bad: Bad,
   context: { schedule: string; scheduleValid: boolean; timeoutSeconds: number; namePrefix: string },
 ): OperationsConfig {
-  const flag = (key: keyof OperationsConfig): boolean => {
-    const text = raw[key];
-    if (text === undefined) {
-      return OPERATIONS_DEFAULTS[key] as boolean;
-    }
-    if (text !== "true" && text !== "false") {
-      bad(key, text, "must be true or false");
-    }
-    return text === "true";
-  };
-  const integer = (key: keyof OperationsConfig, min: number, max: number, why = ""): number => {
-    const text = raw[key];
-    if (text === undefined) {
-      return OPERATIONS_DEFAULTS[key] as number;
-    }
-    const n = Number(text);
-    if (!/^-?\d+$/.test(text.trim()) || n < min || n > max) {
-      bad(key, text, `must be an integer from ${min} to ${max}${why}`);
-    }
-    return n;
-  };
+  const flag = (key: keyof OperationsConfig): boolean =>
+    readFlag(raw, bad, key, OPERATIONS_DEFAULTS[key] as boolean);
+  const integer = (key: keyof OperationsConfig, min: number, max: number, why = ""): number =>
+    readInteger(raw, bad, key, OPERATIONS_DEFAULTS[key] as number, [min, max], why);
 
   const logLevel = (raw.logLevel ?? OPERATIONS_DEFAULTS.logLevel).toUpperCase();
   if (!LOG_LEVELS.includes(logLevel)) {

@@ -4,7 +4,7 @@ import * as aws from "@pulumi/aws";
 import { ANY_VALUE, tagMatchProblems, type TagMatch } from "../handler/selection";
 import { DELETE_ON_FROM, EXPIRY_LIMITS, type HandlerSettings } from "../handler/settings";
 import type { DeleteOnFrom } from "../handler/tagPolicy";
-import type { Bad } from "./operationsConfig";
+import { parseJsonText, readFlag, readInteger, type Bad } from "./configReaders";
 
 /** The handler's own settings for selection, anchoring and expiry, plus the regions to deploy to. */
 export type ScopeConfig = Pick<
@@ -38,38 +38,19 @@ export const SCOPE_DEFAULTS: ScopeConfig = {
 export const KNOWN_REGIONS: readonly string[] = Object.values(aws.Region) as string[];
 
 export function parseScopeConfig(raw: Record<string, string | undefined>, bad: Bad): ScopeConfig {
-  const json = (key: keyof ScopeConfig): unknown => {
+  // Undefined for text that does not parse, which every caller refuses.
+  const json = (key: "regions" | "includeTags" | "excludeTags"): unknown => {
     const text = raw[key];
     if (text === undefined) {
       return SCOPE_DEFAULTS[key];
     }
-    try {
-      return JSON.parse(text);
-    } catch {
-      return Symbol.for("unparsable");
-    }
+    const parsed = parseJsonText(text);
+    return parsed.ok ? parsed.value : undefined;
   };
-  const flag = (key: "manageAmis" | "manageSnapshots" | "expire"): boolean => {
-    const text = raw[key];
-    if (text !== undefined && text !== "true" && text !== "false") {
-      bad(key, text, "must be true or false");
-    }
-    return text === undefined ? SCOPE_DEFAULTS[key] : text === "true";
-  };
-  const bounded = (
-    key: "maxDeletionsPerRun" | "expireGraceDays",
-    [min, max]: readonly [number, number],
-  ): number => {
-    const text = raw[key];
-    if (text === undefined) {
-      return SCOPE_DEFAULTS[key];
-    }
-    const n = Number(text);
-    if (!/^\d+$/.test(text.trim()) || n < min || n > max) {
-      bad(key, text, `must be an integer from ${min} to ${max}`);
-    }
-    return n;
-  };
+  const flag = (key: "manageAmis" | "manageSnapshots" | "expire"): boolean =>
+    readFlag(raw, bad, key, SCOPE_DEFAULTS[key]);
+  const bounded = (key: "maxDeletionsPerRun" | "expireGraceDays", range: readonly [number, number]): number =>
+    readInteger(raw, bad, key, SCOPE_DEFAULTS[key], range);
 
   let regions: string[] = [];
   const parsedRegions = json("regions");
@@ -94,7 +75,7 @@ export function parseScopeConfig(raw: Record<string, string | undefined>, bad: B
   const tagMatch = (key: "includeTags" | "excludeTags"): TagMatch => {
     const parsed = json(key);
     const problems =
-      typeof parsed === "symbol" ? ["must be a JSON object of tag key to value"] : tagMatchProblems(parsed);
+      parsed === undefined ? ["must be a JSON object of tag key to value"] : tagMatchProblems(parsed);
     if (problems.length > 0) {
       bad(key, raw[key], `${problems.join(", ")} ("${ANY_VALUE}" matches any value)`);
       return {};
