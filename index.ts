@@ -31,6 +31,7 @@ export const retentionDays = config.retentionDays;
 export const failedRunsQueueUrl = single?.failedRunsQueueUrl;
 export const alarmTopicArn = single?.alarmTopicArn;
 export const dashboardName = single?.dashboardName;
+export const ledgerTableName = single?.ledgerTableName;
 /** With `regions`: every output above, keyed by region. */
 export const regions =
   config.regions.length === 0
@@ -47,6 +48,7 @@ export const regions =
             failedRunsQueueUrl: t.failedRunsQueueUrl,
             alarmTopicArn: t.alarmTopicArn,
             dashboardName: t.dashboardName,
+            ledgerTableName: t.ledgerTableName,
           },
         ]),
       );

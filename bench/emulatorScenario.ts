@@ -6,6 +6,7 @@ import { readFileSync } from "node:fs";
 import { createEc2Client } from "../handler/ec2Client";
 import type { Logger } from "../handler/ports";
 import { tagBackups } from "../handler/tagger";
+import { MemoryLedger } from "../local/memoryLedger";
 import { SETTINGS } from "./scenarios";
 
 const MB = 1024 * 1024;
@@ -72,7 +73,7 @@ async function main(endpoint: string, goneFile: string): Promise<EmulatorRunResu
   const logger: Logger = { info: () => undefined, warn: () => undefined, error: () => undefined };
   const start = process.hrtime.bigint();
   const report = await tagBackups(
-    { ec2, clock: () => new Date(), log: logger, remainingMs: () => 300_000 },
+    { ec2, clock: () => new Date(), log: logger, remainingMs: () => 300_000, ledger: new MemoryLedger() },
     { ...SETTINGS, dryRun: false, safetyMarginMs: 30_000 },
   );
   // Excludes the sampling collections and the deletions, which a real run would not do.

@@ -106,11 +106,16 @@ async function main(): Promise<void> {
     });
     if (row.scenario === "steady state") {
       checks.push({
-        name: `steady state at ${row.snapshots}: no CreateTags`,
-        ok: (ours.calls.CreateTags ?? 0) === 0,
-        detail: `${ours.calls.CreateTags ?? 0} CreateTags`,
+        name: `steady state at ${row.snapshots}: no CreateTags, no ledger writes`,
+        ok: (ours.calls.CreateTags ?? 0) === 0 && ours.ledgerWrites === 0,
+        detail: `${ours.calls.CreateTags ?? 0} CreateTags, ${ours.ledgerWrites} ledger writes`,
       });
     }
+    checks.push({
+      name: `${row.scenario} at ${row.snapshots}: at most one ledger write per CreateTags`,
+      ok: ours.ledgerWrites <= (ours.calls.CreateTags ?? 0),
+      detail: `${ours.ledgerWrites} ledger writes, ${ours.calls.CreateTags ?? 0} CreateTags, ${ours.ledgerReads} ledger reads`,
+    });
     checks.push({
       name: `${row.scenario} at ${row.snapshots}: complete, every failure accounted for`,
       ok: ours.complete && ours.tagged + ours.failed === ours.minimum.toWrite,
@@ -209,7 +214,7 @@ function calls(result: ScenarioResult): string {
 
 function renderTables(all: Row[]): string {
   const header =
-    "| snapshots | scenario | ours: API calls | minimum | calls / min | ours: simulated s | ours: wall s | heap growth MB | peak RSS MB | failures | seed: calls | seed as written: tagged / throttled | seed paced: simulated s | calls ratio | time ratio |";
+    "| snapshots | scenario | ours: API calls | minimum | calls / min | ledger writes / reads | ours: simulated s | ours: wall s | heap growth MB | peak RSS MB | failures | seed: calls | seed as written: tagged / throttled | seed paced: simulated s | calls ratio | time ratio |";
   const lines = [
     header,
     `|${header
@@ -220,7 +225,7 @@ function renderTables(all: Row[]): string {
   ];
   for (const r of all) {
     lines.push(
-      `| ${r.snapshots.toLocaleString("en-US")} | ${r.scenario} | ${calls(r.ours)} | ${r.ours.minimum.total} | ${r.ours.callsOverMinimum.toFixed(3)} | ${fmt(r.ours.simulatedSeconds)} | ${fmt(r.ours.wallSeconds)} | ${fmt(r.ours.heapGrowthMb)} | ${fmt(r.ours.rssPeakMb)} | ${r.ours.failed} | ${r.seed.totalCalls.toLocaleString("en-US")} | ${r.seed.tagged.toLocaleString("en-US")} / ${(r.seed.failedByCode.RequestLimitExceeded ?? 0).toLocaleString("en-US")} | ${fmt(r.seedPaced.simulatedSeconds)} | ${(r.seed.totalCalls / r.ours.totalCalls).toFixed(0)}x | ${r.ours.simulatedSeconds > 0 ? `${(r.seedPaced.simulatedSeconds / r.ours.simulatedSeconds).toFixed(0)}x` : "-"} |`,
+      `| ${r.snapshots.toLocaleString("en-US")} | ${r.scenario} | ${calls(r.ours)} | ${r.ours.minimum.total} | ${r.ours.callsOverMinimum.toFixed(3)} | ${r.ours.ledgerWrites} / ${r.ours.ledgerReads} | ${fmt(r.ours.simulatedSeconds)} | ${fmt(r.ours.wallSeconds)} | ${fmt(r.ours.heapGrowthMb)} | ${fmt(r.ours.rssPeakMb)} | ${r.ours.failed} | ${r.seed.totalCalls.toLocaleString("en-US")} | ${r.seed.tagged.toLocaleString("en-US")} / ${(r.seed.failedByCode.RequestLimitExceeded ?? 0).toLocaleString("en-US")} | ${fmt(r.seedPaced.simulatedSeconds)} | ${(r.seed.totalCalls / r.ours.totalCalls).toFixed(0)}x | ${r.ours.simulatedSeconds > 0 ? `${(r.seedPaced.simulatedSeconds / r.ours.simulatedSeconds).toFixed(0)}x` : "-"} |`,
     );
   }
   if (node22.length > 0) {

@@ -7,9 +7,17 @@ import type { Logger } from "../handler/ports";
 import { tagBackups } from "../handler/tagger";
 import { DELETE_ON_KEY, RETENTION_KEY } from "../handler/tagRules";
 import { addDays } from "../handler/dates";
+import { MemoryLedger } from "../local/memoryLedger";
 import { Ec2Error, FakeAccount } from "./fakeAccount";
 import { queryProtocolHandler } from "./queryProtocol";
-import { SETTINGS, TODAY, accountSpec, minimumCalls, type ScenarioName } from "./scenarios";
+import {
+  SETTINGS,
+  TODAY,
+  accountSpec,
+  benchLedgerEntries,
+  minimumCalls,
+  type ScenarioName,
+} from "./scenarios";
 
 const MB = 1024 * 1024;
 const LAMBDA_TIMEOUT_MS = 300_000;
@@ -25,6 +33,9 @@ export interface ScenarioResult {
   calls: Record<string, number>;
   throttled: Record<string, number>;
   totalCalls: number;
+  /** Ledger entries written (at most one per CreateTags) and ledger read calls: not EC2 calls. */
+  ledgerWrites: number;
+  ledgerReads: number;
   minimum: ReturnType<typeof minimumCalls>;
   callsOverMinimum: number;
   simulatedSeconds: number;
@@ -94,6 +105,10 @@ async function runOurs(scenario: ScenarioName, snapshots: number): Promise<Scena
     credentials: { accessKeyId: "bench", secretAccessKey: "bench" },
     requestHandler: queryProtocolHandler(account, sampleHeap),
   });
+  const ledger = new MemoryLedger("us-east-1");
+  for (const entry of benchLedgerEntries(ledger.scope)) {
+    ledger.entries.set(entry.batchId, entry);
+  }
   gc();
   const baseline = process.memoryUsage();
   const log = quietLogger();
@@ -103,7 +118,13 @@ async function runOurs(scenario: ScenarioName, snapshots: number): Promise<Scena
   let finished = false;
   let failure: unknown;
   const run = tagBackups(
-    { ec2, clock: () => new Date(), log, remainingMs: () => LAMBDA_TIMEOUT_MS - (Date.now() - simStart) },
+    {
+      ec2,
+      clock: () => new Date(),
+      log,
+      remainingMs: () => LAMBDA_TIMEOUT_MS - (Date.now() - simStart),
+      ledger,
+    },
     { ...SETTINGS, dryRun: false, safetyMarginMs: 30_000 },
   );
   run.then(
@@ -150,6 +171,8 @@ async function runOurs(scenario: ScenarioName, snapshots: number): Promise<Scena
     calls: { ...account.calls },
     throttled: { ...account.throttled },
     totalCalls,
+    ledgerWrites: ledger.writes,
+    ledgerReads: ledger.reads,
     minimum,
     callsOverMinimum: totalCalls / minimum.total,
     simulatedSeconds,
@@ -183,7 +206,7 @@ function runSeed(scenario: ScenarioName, snapshots: number, paced: boolean): Sce
   const heapWithLists = process.memoryUsage().heapUsed;
   const tags = [
     { Key: RETENTION_KEY, Value: `${SETTINGS.retentionDays}days` },
-    { Key: DELETE_ON_KEY, Value: addDays(TODAY, SETTINGS.retentionDays) },
+    { Key: DELETE_ON_KEY, Value: addDays(TODAY, SETTINGS.retentionDays) as string },
   ];
   let tagged = 0;
   const failedByCode: Record<string, number> = {};
@@ -211,6 +234,8 @@ function runSeed(scenario: ScenarioName, snapshots: number, paced: boolean): Sce
     calls: { ...account.calls },
     throttled: { ...account.throttled },
     totalCalls,
+    ledgerWrites: 0,
+    ledgerReads: 0,
     minimum,
     callsOverMinimum: totalCalls / minimum.total,
     simulatedSeconds: (now - start) / 1000,

@@ -1,5 +1,6 @@
 // The benchmark's accounts and the minimum number of API calls any tagger needs on each.
 import { addDays } from "../handler/dates";
+import type { LedgerEntry } from "../handler/proof";
 import { decideTags, tagSetKey, type PolicySettings, type Tag } from "../handler/tagPolicy";
 import type { AccountSpec, Kind } from "./fakeAccount";
 
@@ -29,22 +30,55 @@ function cached(key: string, build: () => Tag[]): Tag[] {
 const tagCache = new Map<string, Tag[]>();
 const NO_TAGS: Tag[] = [];
 
-/** Ours under the current retention, tagged on one of the last 365 days. */
+const oursDay = (index: number) => index % 365;
+const thirtyDay = (index: number) => Math.floor(index / 10) % 30;
+
+/** Ours under the current retention, tagged on one of the last 365 days, with its proof. */
 function ours(index: number): Tag[] {
-  const day = index % 365;
+  const day = oursDay(index);
   return cached(`90:${day}`, () => [
     { Key: "Retention", Value: "90days" },
-    { Key: "DeleteOn", Value: addDays(TODAY, 90 - day) },
+    { Key: "DeleteOn", Value: addDays(TODAY, 90 - day) as string },
+    { Key: "RetentionBatch", Value: `bench-90-${day}` },
   ]);
 }
 
-/** Tagged under 30 days, on one of the last 30 days. */
+/** Tagged under 30 days, on one of the last 30 days, with its proof. */
 function underThirtyDays(index: number): Tag[] {
-  const day = Math.floor(index / 10) % 30;
+  const day = thirtyDay(index);
   return cached(`30:${day}`, () => [
     { Key: "Retention", Value: "30days" },
-    { Key: "DeleteOn", Value: addDays(TODAY, 30 - day) },
+    { Key: "DeleteOn", Value: addDays(TODAY, 30 - day) as string },
+    { Key: "RetentionBatch", Value: `bench-30-${day}` },
   ]);
+}
+
+/**
+ * The ledger entries that vouch for the tags above. Membership is computed from the ID's index,
+ * not stored, so the ledger adds nothing to the run's memory figures.
+ */
+export function benchLedgerEntries(scope: string): LedgerEntry[] {
+  const indexOf = (id: string) => parseInt(id.slice(id.indexOf("-") + 1), 16);
+  const entries: LedgerEntry[] = [];
+  for (let day = 0; day < 365; day++) {
+    entries.push({
+      batchId: `bench-90-${day}`,
+      scope,
+      retention: "90days",
+      deleteOn: addDays(TODAY, 90 - day) as string,
+      ids: { has: (id) => oursDay(indexOf(id)) === day },
+    });
+  }
+  for (let day = 0; day < 30; day++) {
+    entries.push({
+      batchId: `bench-30-${day}`,
+      scope,
+      retention: "30days",
+      deleteOn: addDays(TODAY, 30 - day) as string,
+      ids: { has: (id) => indexOf(id) % 10 === 0 && thirtyDay(indexOf(id)) === day },
+    });
+  }
+  return entries;
 }
 
 /** A deterministic pseudo-random choice of 1 in 100, spread through the listing. */

@@ -1,7 +1,9 @@
 // Groups pending tag writes by identical tag set and sends them as CreateTags calls of up to 1000
 // IDs, isolating the IDs that make EC2 reject a whole call.
+import { newBatchId, type Ledger } from "./ledger";
 import type { Logger } from "./ports";
 import { tagSetKey, type Tag } from "./tagPolicy";
+import { BATCH_KEY, DELETE_ON_KEY, RETENTION_KEY } from "./tagRules";
 
 /** EC2 refuses CreateTags with more than 1000 resource IDs. */
 export const MAX_IDS_PER_CALL = 1000;
@@ -46,26 +48,57 @@ export interface BatchWriterOptions {
   /** "ami" or "snapshot", for logs. */
   kind: string;
   dryRun: boolean;
+  /**
+   * Where batches that date resources are recorded before their tags are written. Without one
+   * (the local runner without --ledger-table) they are written without proof and can never expire.
+   */
+  ledger?: Ledger;
   /** True once the run must not start another API call. */
   outOfTime: () => boolean;
   onFailure: (failure: Failure) => void;
 }
 
 export interface BatchWriter {
-  add(id: string, tags: Tag[]): Promise<void>;
+  /** `record`: the tags date the resource; the batch is recorded in the ledger and tagged with its ID. */
+  add(id: string, tags: Tag[], record?: boolean): Promise<void>;
   /** Sends everything still pending. */
   flush(): Promise<void>;
   /** IDs written (or, in a dry run, that would have been). */
   readonly written: number;
   /** IDs never sent because time ran out. */
   readonly notReached: number;
+  /** IDs written in recorded batches (their DeleteOn is proven). */
+  readonly recorded: number;
+  /** Ledger entries written: at most one per CreateTags call. */
+  readonly ledgerWrites: number;
 }
 
 export function createBatchWriter(options: BatchWriterOptions): BatchWriter {
-  const groups = new Map<string, { tags: Tag[]; ids: string[] }>();
+  const groups = new Map<string, { tags: Tag[]; ids: string[]; record: boolean }>();
   let pending = 0;
   let written = 0;
   let notReached = 0;
+  let recorded = 0;
+  let ledgerWrites = 0;
+
+  /**
+   * Records a dating batch and returns the tags to write with its ID, or undefined when the ledger
+   * refused (then nothing is written: an unrecorded date could never expire, a retry next run can).
+   */
+  async function recordBatch(ids: string[], tags: Tag[]): Promise<Tag[] | undefined> {
+    const ledger = options.ledger as Ledger;
+    const value = (key: string) => tags.find((t) => t.Key === key)?.Value ?? "";
+    const batchId = newBatchId();
+    try {
+      ledgerWrites += 1;
+      await ledger.record({ batchId, retention: value(RETENTION_KEY), deleteOn: value(DELETE_ON_KEY), ids });
+    } catch (error) {
+      const { code, message } = describeError(error);
+      ids.forEach((id) => fail(id, "LedgerWriteFailed", `${code}: ${message}`));
+      return undefined;
+    }
+    return [...tags, { Key: BATCH_KEY, Value: batchId }];
+  }
 
   async function sendGroup(key: string): Promise<void> {
     const group = groups.get(key);
@@ -87,16 +120,24 @@ export function createBatchWriter(options: BatchWriterOptions): BatchWriter {
           count: ids.length,
           tags: group.tags,
         });
-      } else {
-        const ok = await writeIsolating(ids, group.tags);
-        written += ok;
-        options.log.info("tagged batch", {
-          kind: options.kind,
-          count: ok,
-          failed: ids.length - ok,
-          tags: group.tags,
-        });
+        continue;
       }
+      const proven = group.record && options.ledger !== undefined;
+      const tags = proven ? await recordBatch(ids, group.tags) : group.tags;
+      if (tags === undefined) {
+        continue;
+      }
+      const ok = await writeIsolating(ids, tags);
+      written += ok;
+      if (proven) {
+        recorded += ok;
+      }
+      options.log.info("tagged batch", {
+        kind: options.kind,
+        count: ok,
+        failed: ids.length - ok,
+        tags,
+      });
     }
   }
 
@@ -192,11 +233,11 @@ export function createBatchWriter(options: BatchWriterOptions): BatchWriter {
   }
 
   return {
-    async add(id, tags) {
-      const key = tagSetKey(tags);
+    async add(id, tags, record = false) {
+      const key = `${record ? "record" : "plain"}:${tagSetKey(tags)}`;
       let group = groups.get(key);
       if (!group) {
-        group = { tags, ids: [] };
+        group = { tags, ids: [], record };
         groups.set(key, group);
       }
       group.ids.push(id);
@@ -217,6 +258,12 @@ export function createBatchWriter(options: BatchWriterOptions): BatchWriter {
     },
     get notReached() {
       return notReached;
+    },
+    get recorded() {
+      return recorded;
+    },
+    get ledgerWrites() {
+      return ledgerWrites;
     },
   };
 }

@@ -1,12 +1,17 @@
-// Expiry, opt-in: deregister AMIs and delete snapshots whose DeleteOn has passed. Only resources
-// whose tags were already ours under the current retention when listed (never one dated in this
-// run), never one excluded, never a snapshot that still backs a registered AMI.
+// Expiry, opt-in: deregister AMIs and delete snapshots whose DeleteOn has passed. A backup goes only
+// if, on tags read again just before deleting it, it is settled under the current retention, past
+// DeleteOn plus the grace days, not excluded, and proven ours by the ledger (proof.ts). Never a
+// snapshot that still backs a registered AMI, disabled and deprecated ones included.
 import { DeleteSnapshotCommand, DeregisterImageCommand, type EC2Client } from "@aws-sdk/client-ec2";
 import { describeError, type Failure } from "./batchWriter";
-import { addDays, parseIsoDate } from "./dates";
+import { dayNumber } from "./dates";
+import type { Ledger } from "./ledger";
+import { MAX_FILTER_VALUES, describeByIds, type Kind, type Listed } from "./listing";
 import type { Logger } from "./ports";
+import { batchIdsOf, proofStatus, tagValue, type EntryLookup } from "./proof";
+import { exclusionReason, type TagMatch } from "./selection";
 import type { Decision, Tag } from "./tagPolicy";
-import { DELETE_ON_KEY } from "./tagRules";
+import { DELETE_ON_KEY, RETENTION_KEY, retentionValue } from "./tagRules";
 
 export interface ExpirySettings {
   expire: boolean;
@@ -15,6 +20,9 @@ export interface ExpirySettings {
   /** Deletions (AMIs and snapshots together) per run. */
   maxDeletions: number;
   dryRun: boolean;
+  retentionDays: number;
+  includeTags: TagMatch;
+  excludeTags: TagMatch;
 }
 
 export interface ExpiryReport {
@@ -23,35 +31,60 @@ export interface ExpiryReport {
   deletionFailures: number;
   /** Expired snapshots kept because a registered AMI still uses them. */
   keptInUse: number;
+  /** Candidates whose tags or proof, read again just before deleting, no longer qualified. */
+  skippedChanged: number;
   /** Stopped at maxDeletions. */
   capped: boolean;
   failures: Failure[];
 }
 
-/** True when DeleteOn plus the grace days is before today (all UTC dates). */
-export function isExpired(deleteOn: string, today: string, graceDays: number): boolean {
-  return parseIsoDate(deleteOn) !== undefined && addDays(deleteOn, graceDays) < today;
+/** The first day a backup may be deleted: the day after DeleteOn plus the grace days. */
+export function dueDay(deleteOn: string, graceDays: number): number | undefined {
+  const day = dayNumber(deleteOn);
+  return day === undefined ? undefined : day + graceDays + 1;
 }
 
-interface Candidate {
-  id: string;
-  tags: Tag[];
+/** True when DeleteOn plus the grace days is before today; never for a malformed or out-of-range date. */
+export function isExpired(deleteOn: string, today: string, graceDays: number): boolean {
+  const due = dueDay(deleteOn, graceDays);
+  const now = dayNumber(today);
+  return due !== undefined && now !== undefined && now >= due;
+}
+
+/**
+ * Why a backup, as just read, must not be deleted today; undefined when it may. The same rules the
+ * listing applied, on fresh tags and a fresh ledger read.
+ */
+export function expiryRefusal(
+  resource: { id: string; tags: readonly Tag[] },
+  today: string,
+  settings: Pick<ExpirySettings, "graceDays" | "retentionDays" | "includeTags" | "excludeTags">,
+  lookup: EntryLookup,
+  scope: string,
+): string | undefined {
+  const excluded = exclusionReason(resource.tags, settings.includeTags, settings.excludeTags);
+  if (excluded !== undefined) {
+    return excluded;
+  }
+  const retention = tagValue(resource.tags, RETENTION_KEY);
+  if (retention !== retentionValue(settings.retentionDays)) {
+    return `${RETENTION_KEY}=${retention ?? "(none)"}, not ${retentionValue(settings.retentionDays)}`;
+  }
+  const deleteOn = tagValue(resource.tags, DELETE_ON_KEY) ?? "";
+  if (!isExpired(deleteOn, today, settings.graceDays)) {
+    return `${DELETE_ON_KEY}=${deleteOn || "(none)"} is not past due with ${settings.graceDays} grace days`;
+  }
+  const proof = proofStatus(resource.id, resource.tags, lookup, scope);
+  return proof === "proven" ? undefined : `no proof that this stack dated it (${proof})`;
 }
 
 /** Collects candidates while the tagger lists; bounded so memory stays flat. */
 export function createExpiryPlanner(settings: ExpirySettings, today: string) {
-  // Enough to fill a capped run even when many expired snapshots turn out to be in use.
+  // Enough to fill a capped run even when many candidates turn out to be in use or changed.
   const bound = settings.maxDeletions * 10;
-  const amis: (Candidate & { backing: string[] })[] = [];
-  const snapshots = new Map<string, Candidate>();
+  const amis: { id: string; backing: string[] }[] = [];
+  const snapshots: string[] = [];
   const backingUses = new Map<string, number>();
-
-  const settledAndExpired = (tags: Tag[] | undefined, decision: Decision) => {
-    const settled =
-      decision.action === "keep" || (decision.action === "write" && decision.reason === "extra-tags");
-    const deleteOn = tags?.find((t) => t.Key === DELETE_ON_KEY)?.Value;
-    return settled && deleteOn !== undefined && isExpired(deleteOn, today, settings.graceDays);
-  };
 
   return {
     /** Every registered AMI, managed or not: its snapshots are in use. */
@@ -61,20 +94,19 @@ export function createExpiryPlanner(settings: ExpirySettings, today: string) {
       }
     },
     /** A managed, not excluded resource and what the tagger decided for it. */
-    consider(
-      kind: "ami" | "snapshot",
-      id: string,
-      tags: Tag[] | undefined,
-      decision: Decision,
-      backing: string[] = [],
-    ): void {
-      if (!settings.expire || !settledAndExpired(tags, decision)) {
+    consider(kind: Kind, resource: Listed, decision: Decision): void {
+      const settled =
+        decision.action === "keep" || (decision.action === "write" && decision.reason === "extra-tags");
+      if (!settings.expire || !settled || decision.proof !== "proven") {
+        return;
+      }
+      if (!isExpired(tagValue(resource.tags, DELETE_ON_KEY) ?? "", today, settings.graceDays)) {
         return;
       }
       if (kind === "ami" && amis.length < bound) {
-        amis.push({ id, tags: tags ?? [], backing });
-      } else if (kind === "snapshot" && snapshots.size < bound) {
-        snapshots.set(id, { id, tags: tags ?? [] });
+        amis.push({ id: resource.id, backing: resource.backing ?? [] });
+      } else if (kind === "snapshot" && snapshots.length < bound) {
+        snapshots.push(resource.id);
       }
     },
     plan: () => ({ amis, snapshots, backingUses }),
@@ -83,10 +115,18 @@ export function createExpiryPlanner(settings: ExpirySettings, today: string) {
 
 export type ExpiryPlan = ReturnType<ReturnType<typeof createExpiryPlanner>["plan"]>;
 
+export interface ExpiryPorts {
+  ec2: EC2Client;
+  log: Logger;
+  outOfTime: () => boolean;
+  ledger: Ledger;
+}
+
 export async function executeExpiry(
-  ports: { ec2: EC2Client; log: Logger; outOfTime: () => boolean },
+  ports: ExpiryPorts,
   plan: ExpiryPlan,
   settings: ExpirySettings,
+  today: string,
   maxListedFailures: number,
 ): Promise<ExpiryReport & { stoppedForTime: boolean }> {
   const report = {
@@ -94,11 +134,11 @@ export async function executeExpiry(
     snapshotsDeleted: 0,
     deletionFailures: 0,
     keptInUse: 0,
+    skippedChanged: 0,
     capped: false,
     failures: [] as Failure[],
     stoppedForTime: false,
   };
-  const deleted = new Set<string>();
   const verb = settings.dryRun ? "dry run: would " : "";
 
   /** False when the run must stop (cap or time). */
@@ -121,59 +161,102 @@ export async function executeExpiry(
     }
     ports.log.warn("deletion failed", { id, code, error: message });
   };
-  const deleteSnapshot = async (snapshot: Candidate) => {
-    try {
-      if (!settings.dryRun) {
-        await ports.ec2.send(new DeleteSnapshotCommand({ SnapshotId: snapshot.id }));
-      }
-      deleted.add(snapshot.id);
-      report.snapshotsDeleted += 1;
-      ports.log.info(`${verb}delete expired snapshot`, { id: snapshot.id, tags: snapshot.tags });
-    } catch (error) {
-      fail(snapshot.id, error);
-    }
-  };
 
-  for (const ami of plan.amis) {
-    if (!mayContinue()) {
-      break;
-    }
+  /**
+   * Reads a chunk of candidates again (tags and ledger entries, consistently), then deletes those
+   * that still qualify: the window between check and delete is one chunk, not the whole listing.
+   */
+  async function expireChunk(kind: Kind, ids: string[], remove: (resource: Listed) => Promise<void>) {
+    let fresh: Listed[];
+    let lookup: EntryLookup;
     try {
-      if (!settings.dryRun) {
-        await ports.ec2.send(new DeregisterImageCommand({ ImageId: ami.id }));
-      }
-      report.amisDeregistered += 1;
-      ports.log.info(`${verb}deregister expired AMI`, { id: ami.id, tags: ami.tags, snapshots: ami.backing });
+      fresh = await describeByIds(ports.ec2, kind, ids);
+      const entries = await ports.ledger.fetch(batchIdsOf(fresh), true);
+      lookup = (batchId) => entries.get(batchId) ?? null;
     } catch (error) {
-      fail(ami.id, error);
-      continue;
+      ids.forEach((id) => fail(id, error));
+      return;
     }
-    for (const snapshotId of ami.backing) {
-      const uses = (plan.backingUses.get(snapshotId) ?? 1) - 1;
-      plan.backingUses.set(snapshotId, uses);
-      const snapshot = plan.snapshots.get(snapshotId);
-      // Its own snapshots go too, but only those that are ours, expired, and used by no other AMI.
-      if (snapshot && uses === 0 && mayContinue()) {
-        await deleteSnapshot(snapshot);
+    const byId = new Map(fresh.map((r) => [r.id, r]));
+    for (const id of ids) {
+      if (!mayContinue()) {
+        return;
+      }
+      const resource = byId.get(id);
+      const refusal =
+        resource === undefined
+          ? "no longer exists"
+          : expiryRefusal(resource, today, settings, lookup, ports.ledger.scope);
+      if (refusal !== undefined) {
+        report.skippedChanged += 1;
+        ports.log.info("not deleted: changed since it was listed", {
+          id,
+          reason: refusal,
+          tags: resource?.tags,
+        });
+        continue;
+      }
+      try {
+        await remove(resource as Listed);
+      } catch (error) {
+        fail(id, error);
       }
     }
   }
-  for (const snapshot of plan.snapshots.values()) {
-    if (deleted.has(snapshot.id)) {
+
+  const released: string[] = [];
+  for (let start = 0; start < plan.amis.length && mayContinue(); start += MAX_FILTER_VALUES) {
+    const chunk = plan.amis.slice(start, start + MAX_FILTER_VALUES);
+    const backingOf = new Map(chunk.map((a) => [a.id, a.backing]));
+    await expireChunk(
+      "ami",
+      chunk.map((a) => a.id),
+      async (ami) => {
+        if (!settings.dryRun) {
+          await ports.ec2.send(new DeregisterImageCommand({ ImageId: ami.id }));
+        }
+        report.amisDeregistered += 1;
+        ports.log.info(`${verb}deregister expired AMI`, {
+          id: ami.id,
+          tags: ami.tags,
+          snapshots: ami.backing,
+        });
+        for (const snapshotId of backingOf.get(ami.id) ?? []) {
+          const uses = (plan.backingUses.get(snapshotId) ?? 1) - 1;
+          plan.backingUses.set(snapshotId, uses);
+          if (uses === 0) {
+            released.push(snapshotId);
+          }
+        }
+      },
+    );
+  }
+
+  // Snapshots an expired AMI no longer holds go first, then the rest; only those no AMI uses.
+  const candidates = new Set(plan.snapshots);
+  const ordered = [...released.filter((id) => candidates.has(id)), ...plan.snapshots];
+  const free: string[] = [];
+  const seen = new Set<string>();
+  for (const id of ordered) {
+    if (seen.has(id)) {
       continue;
     }
-    if ((plan.backingUses.get(snapshot.id) ?? 0) > 0) {
+    seen.add(id);
+    if ((plan.backingUses.get(id) ?? 0) > 0) {
       report.keptInUse += 1;
-      ports.log.info("kept expired snapshot: a registered AMI uses it", {
-        id: snapshot.id,
-        tags: snapshot.tags,
-      });
-      continue;
+      ports.log.info("kept expired snapshot: a registered AMI uses it", { id });
+    } else {
+      free.push(id);
     }
-    if (!mayContinue()) {
-      break;
-    }
-    await deleteSnapshot(snapshot);
+  }
+  for (let start = 0; start < free.length && mayContinue(); start += MAX_FILTER_VALUES) {
+    await expireChunk("snapshot", free.slice(start, start + MAX_FILTER_VALUES), async (snapshot) => {
+      if (!settings.dryRun) {
+        await ports.ec2.send(new DeleteSnapshotCommand({ SnapshotId: snapshot.id }));
+      }
+      report.snapshotsDeleted += 1;
+      ports.log.info(`${verb}delete expired snapshot`, { id: snapshot.id, tags: snapshot.tags });
+    });
   }
   if (report.capped) {
     ports.log.warn(`stopped at maxDeletionsPerRun (${settings.maxDeletions}); the next run continues`, {

@@ -1,5 +1,7 @@
-// What an invocation asks for. EventBridge's scheduled events carry no options; a manual run
-// (console, CLI) may send {"dryRun": true}. Anything else is refused before any work is done.
+// What an invocation asks for. The schedule's events carry no options; a manual run (console, CLI)
+// may send {"dryRun": true}. A payload that carries dryRun is honoured whatever else it holds, even
+// when it looks like a scheduled event; anything else unknown is refused before any work is done.
+// A null or empty payload ({}) runs with the stack's own settings, as the schedule does.
 
 export interface InvocationOptions {
   /** Overrides the configured dryRun for this run only. */
@@ -7,6 +9,21 @@ export interface InvocationOptions {
 }
 
 const ALLOWED: Record<string, string> = { dryRun: "boolean" };
+/** The fields of an EventBridge event (replays add replay-name); tolerated around a dryRun. */
+const EVENT_FIELDS: readonly string[] = [
+  "version",
+  "id",
+  "detail-type",
+  "source",
+  "account",
+  "time",
+  "region",
+  "resources",
+  "detail",
+  "replay-name",
+];
+/** Problems listed one by one in an error; the rest are counted. */
+export const MAX_LISTED_PROBLEMS = 10;
 
 function isScheduledEvent(event: Record<string, unknown>): boolean {
   return event.source === "aws.events" && event["detail-type"] === "Scheduled Event";
@@ -18,20 +35,26 @@ export function parseInvocation(event: unknown): InvocationOptions {
   }
   if (typeof event !== "object" || Array.isArray(event)) {
     throw invalidPayload([
-      `the payload must be a JSON object such as {"dryRun": true}, got ${JSON.stringify(event)}`,
+      `the payload must be a JSON object such as {"dryRun": true}, got ${JSON.stringify(event).slice(0, 200)}`,
     ]);
   }
   const record = event as Record<string, unknown>;
-  if (isScheduledEvent(record)) {
-    return {};
-  }
+  const scheduled = isScheduledEvent(record);
   const problems: string[] = [];
   for (const [key, value] of Object.entries(record)) {
-    if (!(key in ALLOWED)) {
-      problems.push(`unknown field ${JSON.stringify(key)}; allowed: ${Object.keys(ALLOWED).join(", ")}`);
-    } else if (typeof value !== ALLOWED[key]) {
-      problems.push(`${key} = ${JSON.stringify(value)}: must be a ${ALLOWED[key]}`);
+    if (key in ALLOWED) {
+      if (typeof value !== ALLOWED[key]) {
+        problems.push(`${key} = ${JSON.stringify(value)}: must be a ${ALLOWED[key]}`);
+      }
+    } else if (!(scheduled && EVENT_FIELDS.includes(key))) {
+      problems.push(
+        `unknown field ${JSON.stringify(key.slice(0, 100))}; allowed: ${Object.keys(ALLOWED).join(", ")}`,
+      );
     }
+  }
+  const detail = record.detail;
+  if (scheduled && typeof detail === "object" && detail !== null && "dryRun" in detail) {
+    problems.push('detail.dryRun: put dryRun at the top level of the payload, e.g. {"dryRun": true}');
   }
   if (problems.length > 0) {
     throw invalidPayload(problems);
@@ -40,7 +63,11 @@ export function parseInvocation(event: unknown): InvocationOptions {
 }
 
 function invalidPayload(problems: string[]): Error {
-  const error = new Error(`Invalid invocation payload: ${problems.join("; ")}`);
+  const shown = problems.slice(0, MAX_LISTED_PROBLEMS);
+  const more = problems.length - shown.length;
+  const error = new Error(
+    `Invalid invocation payload: ${shown.join("; ")}${more > 0 ? `; and ${more} more` : ""}`,
+  );
   error.name = "InvalidPayload";
   return error;
 }

@@ -1,7 +1,10 @@
 // The Lambda entry point. `createHandler` is the CallbackFunction's callbackFactory: Pulumi
 // serializes it, and it runs once per cold start, so the SDK client and the parsed environment are
 // built here, never at module scope (the serializer would capture them by value).
+import { DynamoDBClient } from "@aws-sdk/client-dynamodb";
+import { PublishCommand, SNSClient } from "@aws-sdk/client-sns";
 import { createEc2Client } from "./ec2Client";
+import { dynamoLedger } from "./ledger";
 import { parseInvocation } from "./invocation";
 import { FAILED_RUN, emfLine, type RunMetrics } from "./metrics";
 import { jsonLogger } from "./ports";
@@ -32,6 +35,9 @@ export function runMetrics(report: TagReport, response: TaggerResponse): RunMetr
     AmisDeregistered: response.amis_deregistered,
     SnapshotsDeleted: response.snapshots_deleted,
     DeletionFailures: response.deletion_failures,
+    UnprovenBackups: response.amis_unproven + response.snapshots_unproven,
+    BackupsDueSoon: response.amis_due_soon + response.snapshots_due_soon,
+    DeletionsSkipped: response.deletion_skipped,
   };
 }
 
@@ -49,6 +55,17 @@ export function createHandler(): TaggerHandler {
     setupError = error;
   }
   const ec2 = createEc2Client();
+  // Proof is bound to the region the function runs in: an entry never vouches for another region.
+  const region = process.env.AWS_REGION ?? "";
+  const ledger = settings && dynamoLedger(new DynamoDBClient({}), settings.ledgerTable, region);
+  const sns = settings?.noticeTopicArn ? new SNSClient({}) : undefined;
+  const notify =
+    sns &&
+    (async (subject: string, body: string) => {
+      await sns.send(
+        new PublishCommand({ TopicArn: settings?.noticeTopicArn, Subject: subject, Message: body }),
+      );
+    });
 
   return async (event, context) => {
     try {
@@ -59,7 +76,7 @@ export function createHandler(): TaggerHandler {
       const options = parseInvocation(event);
       const remainingMs = () => context.getRemainingTimeInMillis();
       const report = await tagBackups(
-        { ec2, clock: () => new Date(), log, remainingMs },
+        { ec2, clock: () => new Date(), log, remainingMs, ledger, notify },
         { ...settings, ...options, safetyMarginMs: safetyMarginMs(remainingMs()) },
       );
       const response = buildResponse(report);

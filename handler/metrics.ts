@@ -14,6 +14,9 @@ export const METRIC_NAMES = [
   "AmisDeregistered",
   "SnapshotsDeleted",
   "DeletionFailures",
+  "UnprovenBackups",
+  "BackupsDueSoon",
+  "DeletionsSkipped",
 ] as const;
 
 export type MetricName = (typeof METRIC_NAMES)[number];
@@ -33,6 +36,9 @@ export const FAILED_RUN: RunMetrics = {
   AmisDeregistered: 0,
   SnapshotsDeleted: 0,
   DeletionFailures: 0,
+  UnprovenBackups: 0,
+  BackupsDueSoon: 0,
+  DeletionsSkipped: 0,
 };
 
 export function emfLine(

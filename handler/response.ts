@@ -30,6 +30,23 @@ export interface TaggerResponse {
   deletion_failed: Failure[];
   snapshots_kept_in_use: number;
   expiry_capped: boolean;
+  /** Carry our Retention and DeleteOn without proof that this stack dated them: never expired. */
+  amis_unproven: number;
+  snapshots_unproven: number;
+  /** Unproven tags recorded as ours this run (adoptUnprovenTags). */
+  amis_adopted: number;
+  snapshots_adopted: number;
+  /** Expiry candidates that, read again just before deleting, no longer qualified. */
+  deletion_skipped: number;
+  /** Proven backups that become deletable within expireNoticeDays. */
+  amis_due_soon: number;
+  snapshots_due_soon: number;
+  /** Of those, the ones that entered the window since the last notice, and whether one was sent. */
+  newly_due: number;
+  notice_sent: boolean;
+  /** Ledger entries written (at most one per CreateTags) and ledger read calls. */
+  ledger_writes: number;
+  ledger_reads: number;
 }
 
 export function buildResponse(report: TagReport): TaggerResponse {
@@ -70,6 +87,17 @@ export function buildResponse(report: TagReport): TaggerResponse {
     deletion_failed: report.expiry?.failures ?? [],
     snapshots_kept_in_use: report.expiry?.keptInUse ?? 0,
     expiry_capped: report.expiry?.capped ?? false,
+    amis_unproven: report.amis.unproven,
+    snapshots_unproven: report.snapshots.unproven,
+    amis_adopted: report.amis.adopted,
+    snapshots_adopted: report.snapshots.adopted,
+    deletion_skipped: report.expiry?.skippedChanged ?? 0,
+    amis_due_soon: report.notice?.amisDueSoon ?? 0,
+    snapshots_due_soon: report.notice?.snapshotsDueSoon ?? 0,
+    newly_due: report.notice?.newlyDue ?? 0,
+    notice_sent: report.notice?.sent ?? false,
+    ledger_writes: report.ledgerWrites,
+    ledger_reads: report.ledgerReads,
   };
 }
 

@@ -23,6 +23,14 @@ export interface HandlerSettings {
   expireGraceDays: number;
   /** Deletions per run at most. */
   maxDeletionsPerRun: number;
+  /** Days ahead a run warns of backups falling due; 0 for none. */
+  expireNoticeDays: number;
+  /** Record our tags found without proof as ours: an operator's trust decision. */
+  adoptUnprovenTags: boolean;
+  /** The ledger's DynamoDB table. */
+  ledgerTable: string;
+  /** Where the deletion notice goes; "" for nowhere. */
+  noticeTopicArn: string;
 }
 
 export const ENV = {
@@ -38,9 +46,21 @@ export const ENV = {
   expire: "EXPIRE",
   expireGraceDays: "EXPIRE_GRACE_DAYS",
   maxDeletionsPerRun: "MAX_DELETIONS_PER_RUN",
+  expireNoticeDays: "EXPIRE_NOTICE_DAYS",
+  adoptUnprovenTags: "ADOPT_UNPROVEN_TAGS",
+  ledgerTable: "LEDGER_TABLE",
+  noticeTopicArn: "NOTICE_TOPIC_ARN",
 } as const;
 
-export const EXPIRY_LIMITS = { graceDays: [0, 365], maxDeletions: [1, 1000] } as const;
+export const EXPIRY_LIMITS = {
+  graceDays: [0, 365],
+  maxDeletions: [1, 1000],
+  noticeDays: [0, 365],
+} as const;
+
+/** DynamoDB table names: 3 to 255 letters, digits, _ - . */
+const TABLE_NAME = /^[A-Za-z0-9_.-]{3,255}$/;
+const SNS_TOPIC_ARN = /^arn:aws[a-z-]*:sns:[a-z0-9-]+:\d{12}:[A-Za-z0-9_-]{1,256}$/;
 
 export const DELETE_ON_FROM: readonly DeleteOnFrom[] = ["first-seen", "creation"];
 
@@ -146,6 +166,18 @@ export function parseEnvironment(env: Record<string, string | undefined>): Handl
   };
   const expireGraceDays = bounded(ENV.expireGraceDays, "1", EXPIRY_LIMITS.graceDays);
   const maxDeletionsPerRun = bounded(ENV.maxDeletionsPerRun, "50", EXPIRY_LIMITS.maxDeletions);
+  const expireNoticeDays = bounded(ENV.expireNoticeDays, "7", EXPIRY_LIMITS.noticeDays);
+  const adoptUnprovenTags = flag(ENV.adoptUnprovenTags, "false");
+  const ledgerTable = env[ENV.ledgerTable] ?? "";
+  if (!TABLE_NAME.test(ledgerTable)) {
+    problems.push(
+      `${show(ENV.ledgerTable)}: must name the ledger's DynamoDB table (3 to 255 letters, digits, _ - .)`,
+    );
+  }
+  const noticeTopicArn = env[ENV.noticeTopicArn] ?? "";
+  if (noticeTopicArn !== "" && !SNS_TOPIC_ARN.test(noticeTopicArn)) {
+    problems.push(`${show(ENV.noticeTopicArn)}: must be an SNS topic ARN, or empty for no notices`);
+  }
 
   if (problems.length > 0) {
     throw environmentError(problems);
@@ -154,6 +186,10 @@ export function parseEnvironment(env: Record<string, string | undefined>): Handl
     expire,
     expireGraceDays,
     maxDeletionsPerRun,
+    expireNoticeDays,
+    adoptUnprovenTags,
+    ledgerTable,
+    noticeTopicArn,
     retentionDays,
     extraTags,
     dryRun: rawDryRun === "true",

@@ -3,10 +3,14 @@
 
 export const RETENTION_KEY = "Retention";
 export const DELETE_ON_KEY = "DeleteOn";
+/** Names the ledger entry that proves this stack's function wrote the resource's DeleteOn. */
+export const BATCH_KEY = "RetentionBatch";
+/** Every key the tagger writes itself; extra tags may not use them. */
+export const OWN_KEYS: readonly string[] = [RETENTION_KEY, DELETE_ON_KEY, BATCH_KEY];
 export const MIN_RETENTION_DAYS = 1;
 export const MAX_RETENTION_DAYS = 36_500;
-/** EC2 allows 50 tags on a resource; we always write two of them. */
-export const MAX_EXTRA_TAGS = 48;
+/** EC2 allows 50 tags on a resource; we write up to three of them. */
+export const MAX_EXTRA_TAGS = 47;
 
 const MAX_KEY_LENGTH = 128;
 const MAX_VALUE_LENGTH = 256;
@@ -42,7 +46,7 @@ export function extraTagProblems(tags: unknown): string[] {
   const problems: string[] = [];
   if (entries.length > MAX_EXTRA_TAGS) {
     problems.push(
-      `has ${entries.length} tags; at most ${MAX_EXTRA_TAGS} (EC2 allows 50 per resource, 2 are ours)`,
+      `has ${entries.length} tags; at most ${MAX_EXTRA_TAGS} (EC2 allows 50 per resource, 3 are ours)`,
     );
   }
   for (const [key, value] of entries) {
@@ -56,7 +60,7 @@ export function extraTagProblems(tags: unknown): string[] {
     if (key.toLowerCase().startsWith("aws:")) {
       problems.push(`key ${name} must not start with "aws:" (reserved by AWS)`);
     }
-    if ([RETENTION_KEY, DELETE_ON_KEY].some((own) => own.toLowerCase() === key.toLowerCase())) {
+    if (OWN_KEYS.some((own) => own.toLowerCase() === key.toLowerCase())) {
       problems.push(`key ${name} is written by the tagger itself; choose another key`);
     }
     if (typeof value !== "string") {

@@ -1,24 +1,26 @@
 // The tagger core: lists the account's AMIs and snapshots page by page, decides per resource, and
 // writes in batches. Everything it touches comes in through its ports.
-import {
-  CreateTagsCommand,
-  DescribeImagesCommand,
-  DescribeSnapshotsCommand,
-  EC2Client,
-  paginateDescribeImages,
-  paginateDescribeSnapshots,
-} from "@aws-sdk/client-ec2";
-import { createBatchWriter, type Failure } from "./batchWriter";
+import { CreateTagsCommand, type EC2Client } from "@aws-sdk/client-ec2";
+import { createBatchWriter, describeError, type Failure } from "./batchWriter";
 import { addDays, isoDateUtc } from "./dates";
-import type { Clock, Logger, RemainingTime } from "./ports";
+import { createEntryCache } from "./entryCache";
 import { createExpiryPlanner, executeExpiry, type ExpiryReport } from "./expiry";
+import type { Ledger } from "./ledger";
+import {
+  existingImages,
+  existingSnapshots,
+  listImages,
+  listSnapshots,
+  type Kind,
+  type Listed,
+} from "./listing";
+import { NOTICE_STATE, createNoticeCollector, noticeMessage, type NoticeReport } from "./notice";
+import type { Clock, Logger, RemainingTime } from "./ports";
+import { batchIdsOf, proofStatus } from "./proof";
 import { exclusionReason, type TagMatch } from "./selection";
 import { decideTags, type DeleteOnFrom, type Tag } from "./tagPolicy";
 
-/** DescribeImages and DescribeSnapshots return at most 1000 items a page. */
-export const PAGE_SIZE = 1000;
-/** EC2 accepts at most 200 values in one filter. */
-export const MAX_FILTER_VALUES = 200;
+export { MAX_FILTER_VALUES, PAGE_SIZE, existingImages, existingSnapshots } from "./listing";
 /** How many failures the response lists one by one; the count is always exact. */
 export const MAX_LISTED_FAILURES = 50;
 const MAX_EXAMPLES = 10;
@@ -31,6 +33,15 @@ export interface TaggerPorts {
   remainingMs: RemainingTime;
   /** Called after every page and at the end of each kind; the local runner draws a progress line. */
   progress?: (update: Progress) => void;
+  /**
+   * Where dating batches are recorded, and the only proof expiry accepts. Without one, what the
+   * run dates can never expire and nothing is deleted.
+   */
+  ledger?: Ledger;
+  /** Sends the run's one notice of backups falling due; absent when there is no topic. */
+  notify?: (subject: string, body: string) => Promise<void>;
+  /** The per-resource decision; tests inject one that throws. Default decideTags. */
+  decide?: typeof decideTags;
 }
 
 export interface Progress {
@@ -61,6 +72,10 @@ export interface TaggerSettings {
   expireGraceDays?: number;
   /** Default 50. */
   maxDeletionsPerRun?: number;
+  /** Days ahead the run warns of backups falling due; 0 for none. Default 7. */
+  expireNoticeDays?: number;
+  /** Record our tags found without proof (and without a RetentionBatch tag) as ours. Default false. */
+  adoptUnprovenTags?: boolean;
   /** Stop starting API calls when less time than this is left. */
   safetyMarginMs: number;
 }
@@ -78,6 +93,10 @@ export interface KindCounts {
   /** Left alone by includeTags / excludeTags. */
   excluded: number;
   failed: number;
+  /** Carry our Retention and DeleteOn without proof that this stack wrote them: never expired. */
+  unproven: number;
+  /** Unproven tags recorded as ours by adoptUnprovenTags. */
+  adopted: number;
 }
 
 export interface TagReport {
@@ -90,102 +109,43 @@ export interface TagReport {
   snapshots: KindCounts;
   failures: Failure[];
   failureCount: number;
+  /** Ledger entries written (one per CreateTags that dated resources) and read calls made. */
+  ledgerWrites: number;
+  ledgerReads: number;
   /** Present when expiry is on and the tagging pass completed. */
   expiry?: ExpiryReport;
-}
-
-interface Listed {
-  id: string;
-  tags: Tag[] | undefined;
-  /** UTC creation date, YYYY-MM-DD, when EC2 gave one. */
-  createdOn: string | undefined;
-  /** For an AMI: the snapshots behind it. */
-  backing?: string[];
-}
-
-function utcDay(value: Date | string | undefined): string | undefined {
-  if (value === undefined) {
-    return undefined;
-  }
-  const date = new Date(value);
-  return Number.isNaN(date.getTime()) ? undefined : isoDateUtc(date);
+  /** Present when expiry is on and the tagging pass completed. */
+  notice?: NoticeReport & { sent: boolean };
 }
 
 type Lister = (ec2: EC2Client) => AsyncIterable<Listed[]>;
 type Finder = (ec2: EC2Client, ids: string[]) => Promise<string[]>;
 
-async function* listImages(ec2: EC2Client): AsyncIterable<Listed[]> {
-  const pages = paginateDescribeImages(
-    { client: ec2, pageSize: PAGE_SIZE, stopOnSameToken: true },
-    { Owners: ["self"] },
-  );
-  for await (const page of pages) {
-    yield (page.Images ?? []).map((image) => ({
-      id: image.ImageId ?? "",
-      tags: image.Tags as Tag[] | undefined,
-      createdOn: utcDay(image.CreationDate),
-      backing: (image.BlockDeviceMappings ?? []).flatMap((m) =>
-        m.Ebs?.SnapshotId ? [m.Ebs.SnapshotId] : [],
-      ),
-    }));
-  }
-}
-
-async function* listSnapshots(ec2: EC2Client): AsyncIterable<Listed[]> {
-  const pages = paginateDescribeSnapshots(
-    { client: ec2, pageSize: PAGE_SIZE, stopOnSameToken: true },
-    { OwnerIds: ["self"] },
-  );
-  for await (const page of pages) {
-    yield (page.Snapshots ?? []).map((snap) => ({
-      id: snap.SnapshotId ?? "",
-      tags: snap.Tags as Tag[] | undefined,
-      createdOn: utcDay(snap.StartTime),
-    }));
-  }
-}
-
-/** Filtered Describe calls do not fail on missing IDs, unlike ImageIds / SnapshotIds. */
-export async function existingImages(ec2: EC2Client, ids: string[]): Promise<string[]> {
-  const found: string[] = [];
-  for (let start = 0; start < ids.length; start += MAX_FILTER_VALUES) {
-    const values = ids.slice(start, start + MAX_FILTER_VALUES);
-    const page = await ec2.send(
-      new DescribeImagesCommand({ Owners: ["self"], Filters: [{ Name: "image-id", Values: values }] }),
-    );
-    found.push(...(page.Images ?? []).map((image) => image.ImageId ?? ""));
-  }
-  return found;
-}
-
-export async function existingSnapshots(ec2: EC2Client, ids: string[]): Promise<string[]> {
-  const found: string[] = [];
-  for (let start = 0; start < ids.length; start += MAX_FILTER_VALUES) {
-    const values = ids.slice(start, start + MAX_FILTER_VALUES);
-    const page = await ec2.send(
-      new DescribeSnapshotsCommand({
-        OwnerIds: ["self"],
-        Filters: [{ Name: "snapshot-id", Values: values }],
-      }),
-    );
-    found.push(...(page.Snapshots ?? []).map((snapshot) => snapshot.SnapshotId ?? ""));
-  }
-  return found;
-}
-
 function emptyCounts(): KindCounts {
-  return { listed: 0, planned: 0, tagged: 0, unchanged: 0, skipped: 0, excluded: 0, failed: 0 };
+  return {
+    listed: 0,
+    planned: 0,
+    tagged: 0,
+    unchanged: 0,
+    skipped: 0,
+    excluded: 0,
+    failed: 0,
+    unproven: 0,
+    adopted: 0,
+  };
 }
 
 /**
  * Tags every AMI and snapshot the account owns in the client's region. Throws only when listing
- * fails after the SDK's retries; per-resource write failures are reported, not thrown.
+ * fails after the SDK's retries; anything that goes wrong for one resource (a write EC2 refuses, a
+ * decision that throws) is that resource's failure, reported, and the run goes on.
  */
 export async function tagBackups(ports: TaggerPorts, settings: TaggerSettings): Promise<TagReport> {
   const today = isoDateUtc(ports.clock());
   const report: TagReport = {
     today,
-    deleteOn: addDays(today, settings.retentionDays),
+    // today + at most 36,500 days stays far inside the date range.
+    deleteOn: addDays(today, settings.retentionDays) as string,
     retentionDays: settings.retentionDays,
     dryRun: settings.dryRun,
     complete: true,
@@ -193,30 +153,60 @@ export async function tagBackups(ports: TaggerPorts, settings: TaggerSettings): 
     snapshots: emptyCounts(),
     failures: [],
     failureCount: 0,
+    ledgerWrites: 0,
+    ledgerReads: 0,
   };
   const outOfTime = () => ports.remainingMs() < settings.safetyMarginMs;
+  const decide = ports.decide ?? decideTags;
   const sendCreateTags = async (ids: string[], tags: Tag[]) => {
     await ports.ec2.send(new CreateTagsCommand({ Resources: ids, Tags: tags }));
   };
+  const include = settings.includeTags ?? {};
+  const exclude = settings.excludeTags ?? {};
+  const scope = ports.ledger?.scope ?? "";
+  const entries = createEntryCache(ports.ledger, ports.log);
 
   const expiry = {
     expire: settings.expire === true,
     graceDays: settings.expireGraceDays ?? 1,
     maxDeletions: settings.maxDeletionsPerRun ?? 50,
     dryRun: settings.dryRun,
+    retentionDays: settings.retentionDays,
+    includeTags: include,
+    excludeTags: exclude,
   };
+  const noticeDays = expiry.expire ? (settings.expireNoticeDays ?? 7) : 0;
+  // The last due date an earlier run announced, so each backup is announced once.
+  const announceable = noticeDays > 0 && ports.notify !== undefined && ports.ledger !== undefined;
+  let announcedThrough: string | undefined;
+  if (announceable && !settings.dryRun) {
+    try {
+      announcedThrough = await (ports.ledger as Ledger).readState(NOTICE_STATE);
+    } catch (error) {
+      ports.log.warn("could not read the last notice date; announcing everything due", describeError(error));
+    }
+  }
   const planner = createExpiryPlanner(expiry, today);
+  const notices = createNoticeCollector({ noticeDays, graceDays: expiry.graceDays }, today, announcedThrough);
+  const unprovenExamples: string[] = [];
+
+  const failResource = (counts: KindCounts, failure: Failure) => {
+    counts.failed += 1;
+    report.failureCount += 1;
+    if (report.failures.length < MAX_LISTED_FAILURES) {
+      report.failures.push(failure);
+    }
+  };
+
   // [kind, lister, finder, counts, managed]: with expiry on, AMIs are listed even when not
   // managed, since every registered AMI protects the snapshots behind it.
-  const kinds: [string, Lister, Finder, KindCounts, boolean][] = [];
+  const kinds: [Kind, Lister, Finder, KindCounts, boolean][] = [];
   if (settings.manageAmis !== false || expiry.expire) {
     kinds.push(["ami", listImages, existingImages, report.amis, settings.manageAmis !== false]);
   }
   if (settings.manageSnapshots !== false) {
     kinds.push(["snapshot", listSnapshots, existingSnapshots, report.snapshots, true]);
   }
-  const include = settings.includeTags ?? {};
-  const exclude = settings.excludeTags ?? {};
   for (const [kind, list, findExisting, counts, managed] of kinds) {
     const writer = createBatchWriter({
       send: sendCreateTags,
@@ -224,14 +214,9 @@ export async function tagBackups(ports: TaggerPorts, settings: TaggerSettings): 
       log: ports.log,
       kind,
       dryRun: settings.dryRun,
+      ledger: ports.ledger,
       outOfTime,
-      onFailure: (failure) => {
-        counts.failed += 1;
-        report.failureCount += 1;
-        if (report.failures.length < MAX_LISTED_FAILURES) {
-          report.failures.push(failure);
-        }
-      },
+      onFailure: (failure) => failResource(counts, failure),
     });
     const skippedExamples: string[] = [];
     const repairedExamples: string[] = [];
@@ -245,8 +230,57 @@ export async function tagBackups(ports: TaggerPorts, settings: TaggerSettings): 
         planned: counts.planned,
         tagged: writer.written,
       });
+
+    /** Decides one resource and queues its write; may throw, and then fails that resource alone. */
+    const handle = async (resource: Listed) => {
+      if (!resource.id) {
+        throw new Error("EC2 listed a resource without an ID");
+      }
+      if (exclusionReason(resource.tags, include, exclude) !== undefined) {
+        counts.excluded += 1;
+        return;
+      }
+      const proof = proofStatus(resource.id, resource.tags, entries.lookup, scope);
+      const decision = decide(resource.tags, settings, today, resource.createdOn, {
+        proof,
+        adopt: settings.adoptUnprovenTags === true,
+      });
+      planner.consider(kind, resource, decision);
+      notices.consider(kind, resource, decision);
+      if ((decision.action === "keep" || decision.action === "write") && decision.proof === "unproven") {
+        counts.unproven += 1;
+        if (unprovenExamples.length < MAX_EXAMPLES) {
+          unprovenExamples.push(resource.id);
+        }
+      }
+      if (decision.action === "keep") {
+        counts.unchanged += 1;
+      } else if (decision.action === "skip") {
+        counts.skipped += 1;
+        if (skippedExamples.length < MAX_EXAMPLES) {
+          skippedExamples.push(`${resource.id}: ${decision.reason}`);
+        }
+      } else if (decision.action === "defer") {
+        failResource(counts, { id: resource.id, code: "LedgerUnavailable", message: decision.reason });
+      } else {
+        counts.planned += 1;
+        if (decision.reason === "adopted") {
+          counts.adopted += 1;
+        }
+        if (decision.warning) {
+          repaired += 1;
+          if (repairedExamples.length < MAX_EXAMPLES) {
+            repairedExamples.push(`${resource.id}: ${decision.warning}`);
+          }
+        }
+        await writer.add(resource.id, decision.tags, decision.proof === "record");
+      }
+    };
+
     for await (const page of list(ports.ec2)) {
       pages += 1;
+      // One ledger read per page for the batches it names that the run has not seen yet.
+      await entries.load(batchIdsOf(page));
       for (const resource of page) {
         if (resource.backing) {
           planner.observeImage(resource.backing);
@@ -255,34 +289,21 @@ export async function tagBackups(ports: TaggerPorts, settings: TaggerSettings): 
           continue;
         }
         counts.listed += 1;
-        if (exclusionReason(resource.tags, include, exclude) !== undefined) {
-          counts.excluded += 1;
-          continue;
-        }
-        const decision = decideTags(resource.tags, settings, today, resource.createdOn);
-        planner.consider(
-          kind === "ami" ? "ami" : "snapshot",
-          resource.id,
-          resource.tags,
-          decision,
-          resource.backing,
-        );
-        if (decision.action === "keep") {
-          counts.unchanged += 1;
-        } else if (decision.action === "skip") {
-          counts.skipped += 1;
-          if (skippedExamples.length < MAX_EXAMPLES) {
-            skippedExamples.push(`${resource.id}: ${decision.reason}`);
-          }
-        } else {
-          counts.planned += 1;
-          if (decision.warning) {
-            repaired += 1;
-            if (repairedExamples.length < MAX_EXAMPLES) {
-              repairedExamples.push(`${resource.id}: ${decision.warning}`);
-            }
-          }
-          await writer.add(resource.id, decision.tags);
+        try {
+          await handle(resource);
+        } catch (error) {
+          const { code, message } = describeError(error);
+          const failure = {
+            id: resource.id || "(no id)",
+            code: "ResourceFailed",
+            message: `${code}: ${message}`,
+          };
+          failResource(counts, failure);
+          ports.log.error("could not handle one resource; the run goes on", {
+            kind,
+            ...failure,
+            tags: resource.tags,
+          });
         }
       }
       progress();
@@ -294,9 +315,16 @@ export async function tagBackups(ports: TaggerPorts, settings: TaggerSettings): 
     }
     await writer.flush();
     counts.tagged = writer.written;
+    report.ledgerWrites += writer.ledgerWrites;
     progress();
     if (writer.notReached > 0) {
       report.complete = false;
+    }
+    if (managed && ports.ledger === undefined && writer.written > 0 && !settings.dryRun) {
+      ports.log.warn(
+        "no ledger: the backups this run dated carry no proof that this stack dated them, so expiry will never delete them",
+        { kind, count: writer.written },
+      );
     }
     if (repaired > 0) {
       ports.log.warn("our Retention tag with a missing or malformed DeleteOn; re-dated", {
@@ -321,18 +349,52 @@ export async function tagBackups(ports: TaggerPorts, settings: TaggerSettings): 
       break;
     }
   }
+  report.ledgerReads = entries.reads;
+  const unproven = report.amis.unproven + report.snapshots.unproven;
+  if (unproven > 0) {
+    ports.log.warn(
+      "backups carry our Retention and DeleteOn without proof that this stack dated them; they are never expired",
+      {
+        amis: report.amis.unproven,
+        snapshots: report.snapshots.unproven,
+        examples: unprovenExamples,
+        adopt:
+          "set adoptUnprovenTags to record those without a RetentionBatch tag as ours (a trust decision)",
+      },
+    );
+  }
   // Only after a complete pass: an AMI not yet listed could still be using an expired snapshot.
-  if (expiry.expire && report.complete) {
+  if (expiry.expire && report.complete && ports.ledger !== undefined) {
     const { stoppedForTime, ...result } = await executeExpiry(
-      { ec2: ports.ec2, log: ports.log, outOfTime },
+      { ec2: ports.ec2, log: ports.log, outOfTime, ledger: ports.ledger },
       planner.plan(),
       expiry,
+      today,
       MAX_LISTED_FAILURES,
     );
     report.expiry = result;
     if (stoppedForTime) {
       report.complete = false;
     }
+    report.notice = { ...notices.report(), sent: false };
+    if (announceable && !settings.dryRun) {
+      report.notice.sent = await announce(ports, report.notice, expiry.graceDays);
+    }
   }
   return report;
+}
+
+/** Sends the one notice of newly due backups, then remembers how far it announced. */
+async function announce(ports: TaggerPorts, notice: NoticeReport, graceDays: number): Promise<boolean> {
+  try {
+    if (notice.newlyDue > 0) {
+      const { subject, body } = noticeMessage(notice, (ports.ledger as Ledger).scope, graceDays);
+      await (ports.notify as NonNullable<TaggerPorts["notify"]>)(subject, body);
+    }
+    await (ports.ledger as Ledger).writeState(NOTICE_STATE, notice.through);
+    return notice.newlyDue > 0;
+  } catch (error) {
+    ports.log.warn("could not send the deletion notice; the next run tries again", describeError(error));
+    return false;
+  }
 }

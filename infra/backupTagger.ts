@@ -6,8 +6,10 @@ import { createHandler } from "../handler/lambdaHandler";
 import { ENV } from "../handler/settings";
 import { DELETE_ON_KEY, RETENTION_KEY } from "../handler/tagRules";
 import { NAME_SUFFIXES, type StackConfig } from "./config";
-import { LAMBDA_TRUST_POLICY, buildTaggerPolicy } from "./iamPolicy";
+import { BATCH_KEY, retentionValue } from "../handler/tagRules";
+import { LAMBDA_TRUST_POLICY, buildLedgerPolicy, buildTaggerPolicy } from "./iamPolicy";
 import { TaggerMonitoring } from "./monitoring";
+import { buildRecycleBinRules } from "./recycleBin";
 
 /** Failed invocations and undeliverable schedule events are kept this long (the SQS maximum). */
 const FOURTEEN_DAYS = 1_209_600;
@@ -17,7 +19,12 @@ const FOURTEEN_DAYS = 1_209_600;
  * @aws-sdk/* which the nodejs22.x runtime ships (bundled, the archive would be about 26 MB).
  * A test fails if the archive holds anything but the serialized handler.
  */
-export const NOT_UPLOADED = ["@aws-sdk/client-ec2", "cron-validate"];
+export const NOT_UPLOADED = [
+  "@aws-sdk/client-ec2",
+  "@aws-sdk/client-dynamodb",
+  "@aws-sdk/client-sns",
+  "cron-validate",
+];
 
 export type BackupTaggerArgs = StackConfig & {
   /** Dashboards are account-wide: several regions in one stack need one name each. Default namePrefix. */
@@ -35,6 +42,7 @@ export class BackupTagger extends pulumi.ComponentResource {
   public readonly failedRunsQueueUrl: pulumi.Output<string>;
   public readonly alarmTopicArn: pulumi.Output<string> | undefined;
   public readonly dashboardName: pulumi.Output<string> | undefined;
+  public readonly ledgerTableName: pulumi.Output<string>;
 
   constructor(name: string, args: BackupTaggerArgs, opts?: pulumi.ComponentResourceOptions) {
     super("ec2-backup-retention:index:BackupTagger", name, {}, opts);
@@ -73,6 +81,42 @@ export class BackupTagger extends pulumi.ComponentResource {
     // Where Lambda puts asynchronous invocations that failed after its retries.
     const failedRuns = queue("failed-runs");
 
+    // The proof of authorship: entries only the function's role can write (docs/expiry.md).
+    const ledger = new aws.dynamodb.Table(
+      `${name}-ledger`,
+      {
+        name: `${args.namePrefix}-ledger`,
+        billingMode: "PAY_PER_REQUEST",
+        hashKey: "pk",
+        attributes: [{ name: "pk", type: "S" }],
+        ttl: { attributeName: "expiresAt", enabled: true },
+        pointInTimeRecovery: { enabled: true },
+        deletionProtectionEnabled: true,
+      },
+      { parent: this },
+    );
+    new aws.dynamodb.ResourcePolicy(
+      `${name}-ledger-policy`,
+      {
+        resourceArn: ledger.arn,
+        policy: pulumi
+          .all([ledger.arn, role.arn])
+          .apply(([tableArn, writerRoleArn]) =>
+            JSON.stringify(buildLedgerPolicy({ tableArn, writerRoleArn })),
+          ),
+      },
+      { parent: this },
+    );
+
+    // Created before the function: the deletion notice goes to the alarm topic.
+    const monitoring = new TaggerMonitoring(
+      `${name}-monitoring`,
+      { ...args, functionName, metricsNamespace },
+      { parent: this },
+    );
+    const noticeTopicArn =
+      args.expire && monitoring.alarmTopicArn ? monitoring.alarmTopicArn : pulumi.output("");
+
     const partition = aws.getPartitionOutput({}, { parent: this }).partition;
     const policy = new aws.iam.RolePolicy(
       `${name}-policy`,
@@ -80,22 +124,31 @@ export class BackupTagger extends pulumi.ComponentResource {
         name: `${args.namePrefix}Policy`,
         role: role.id,
         policy: pulumi
-          .all([partition, logGroup.arn, failedRuns.arn])
-          .apply(([partitionName, logGroupArn, queueArn]) =>
+          .all([partition, logGroup.arn, failedRuns.arn, ledger.arn, noticeTopicArn])
+          .apply(([partitionName, logGroupArn, queueArn, ledgerTableArn, topicArn]) =>
             JSON.stringify(
               buildTaggerPolicy({
                 partition: partitionName,
                 region: args.region,
                 logGroupArn,
-                tagKeys: [RETENTION_KEY, DELETE_ON_KEY, ...Object.keys(args.extraTags)],
+                tagKeys: [RETENTION_KEY, DELETE_ON_KEY, BATCH_KEY, ...Object.keys(args.extraTags)],
                 failureQueueArn: queueArn,
+                ledgerTableArn,
                 expire: args.expire,
+                retentionValue: retentionValue(args.retentionDays),
+                noticeTopicArn: topicArn || undefined,
               }),
             ),
           ),
       },
       { parent: this },
     );
+
+    if (args.expire) {
+      for (const { key, ...rule } of buildRecycleBinRules(args)) {
+        new aws.rbin.Rule(`${name}-recycle-bin-${key}`, rule, { parent: this });
+      }
+    }
 
     const fn = new aws.lambda.CallbackFunction(
       `${name}-function`,
@@ -128,6 +181,10 @@ export class BackupTagger extends pulumi.ComponentResource {
             [ENV.expire]: String(args.expire),
             [ENV.expireGraceDays]: String(args.expireGraceDays),
             [ENV.maxDeletionsPerRun]: String(args.maxDeletionsPerRun),
+            [ENV.expireNoticeDays]: String(args.expireNoticeDays),
+            [ENV.adoptUnprovenTags]: String(args.adoptUnprovenTags),
+            [ENV.ledgerTable]: ledger.name,
+            [ENV.noticeTopicArn]: noticeTopicArn,
           },
         },
         codePathOptions: { extraExcludePackages: [...NOT_UPLOADED] },
@@ -201,12 +258,6 @@ export class BackupTagger extends pulumi.ComponentResource {
       { parent: this },
     );
 
-    const monitoring = new TaggerMonitoring(
-      `${name}-monitoring`,
-      { ...args, functionName, metricsNamespace },
-      { parent: this, dependsOn: [fn] },
-    );
-
     this.functionName = fn.name;
     this.functionArn = fn.arn;
     this.roleArn = role.arn;
@@ -217,7 +268,9 @@ export class BackupTagger extends pulumi.ComponentResource {
     this.failedRunsQueueUrl = failedRuns.url;
     this.alarmTopicArn = monitoring.alarmTopicArn;
     this.dashboardName = monitoring.dashboardName;
+    this.ledgerTableName = ledger.name;
     this.registerOutputs({
+      ledgerTableName: this.ledgerTableName,
       failedRunsQueueUrl: this.failedRunsQueueUrl,
       alarmTopicArn: this.alarmTopicArn,
       dashboardName: this.dashboardName,

@@ -76,6 +76,15 @@ export function buildDashboard(args: DashboardArgs): { widgets: Widget[] } {
         ours("AmisDeregistered", "Sum", "AMIs deregistered"),
         ours("SnapshotsDeleted", "Sum", "Snapshots deleted"),
         ours("DeletionFailures", "Sum", "Deletion failures"),
+        ours("DeletionsSkipped", "Sum", "Skipped: changed since listed"),
+      ],
+    ],
+    [
+      "Backups falling due soon, and ours without proof (never expired)",
+      "Maximum",
+      [
+        ours("BackupsDueSoon", "Maximum", "Due within the notice window"),
+        ours("UnprovenBackups", "Maximum", "Unproven"),
       ],
     ],
   ];

@@ -17,9 +17,13 @@ export type ScopeConfig = Pick<
   | "expire"
   | "maxDeletionsPerRun"
   | "expireGraceDays"
+  | "expireNoticeDays"
+  | "adoptUnprovenTags"
 > & {
   /** Several regions in one stack; empty means the stack's aws:region alone. */
   regions: string[];
+  /** Days the Recycle Bin keeps what expiry deletes; 0 for no Recycle Bin rules. */
+  recycleBinDays: number;
 };
 
 export const SCOPE_DEFAULTS: ScopeConfig = {
@@ -32,7 +36,13 @@ export const SCOPE_DEFAULTS: ScopeConfig = {
   expire: false,
   maxDeletionsPerRun: 50,
   expireGraceDays: 1,
+  expireNoticeDays: 7,
+  adoptUnprovenTags: false,
+  recycleBinDays: 7,
 };
+
+/** The Recycle Bin keeps snapshots and AMIs 1 to 365 days (EBS User Guide, Create a retention rule). */
+export const RECYCLE_BIN_DAYS = [1, 365] as const;
 
 /** The regions @pulumi/aws knows; a newer one needs a newer @pulumi/aws. */
 export const KNOWN_REGIONS: readonly string[] = Object.values(aws.Region) as string[];
@@ -47,10 +57,13 @@ export function parseScopeConfig(raw: Record<string, string | undefined>, bad: B
     const parsed = parseJsonText(text);
     return parsed.ok ? parsed.value : undefined;
   };
-  const flag = (key: "manageAmis" | "manageSnapshots" | "expire"): boolean =>
+  const flag = (key: "manageAmis" | "manageSnapshots" | "expire" | "adoptUnprovenTags"): boolean =>
     readFlag(raw, bad, key, SCOPE_DEFAULTS[key]);
-  const bounded = (key: "maxDeletionsPerRun" | "expireGraceDays", range: readonly [number, number]): number =>
-    readInteger(raw, bad, key, SCOPE_DEFAULTS[key], range);
+  const bounded = (
+    key: "maxDeletionsPerRun" | "expireGraceDays" | "expireNoticeDays" | "recycleBinDays",
+    range: readonly [number, number],
+    note = "",
+  ): number => readInteger(raw, bad, key, SCOPE_DEFAULTS[key], range, note);
 
   let regions: string[] = [];
   const parsedRegions = json("regions");
@@ -110,5 +123,12 @@ export function parseScopeConfig(raw: Record<string, string | undefined>, bad: B
     expire: flag("expire"),
     maxDeletionsPerRun: bounded("maxDeletionsPerRun", EXPIRY_LIMITS.maxDeletions),
     expireGraceDays: bounded("expireGraceDays", EXPIRY_LIMITS.graceDays),
+    expireNoticeDays: bounded("expireNoticeDays", EXPIRY_LIMITS.noticeDays, "; 0 sends no notices"),
+    adoptUnprovenTags: flag("adoptUnprovenTags"),
+    recycleBinDays: bounded(
+      "recycleBinDays",
+      [0, RECYCLE_BIN_DAYS[1]],
+      `; 0 turns the Recycle Bin rules off, otherwise ${RECYCLE_BIN_DAYS[0]} to ${RECYCLE_BIN_DAYS[1]} days`,
+    ),
   };
 }

@@ -7,6 +7,7 @@ import type { EC2Client } from "@aws-sdk/client-ec2";
 import { parseArgs } from "node:util";
 import { invokeArchive, unpackArchive, type Invocation } from "./invokeLambda";
 import { INSTALL_HINT, motoInstalled, startMoto, type Emulator } from "./motoServer";
+import { createLedgerTable } from "./ledgerTable";
 import { findResource } from "./pulumiMocks";
 import { createImage, createSnapshot, emulatorClient, tagsById } from "./seedAccount";
 import { synth } from "./synth";
@@ -54,8 +55,10 @@ export function formatTagTable(before: Tags, after: Tags): string {
       cell(before[id]?.Retention, after[id].Retention),
       cell(before[id]?.DeleteOn, after[id].DeleteOn),
       cell(before[id]?.ManagedBy, after[id].ManagedBy),
+      // Whether expiry could ever delete it: only dates the function recorded in its ledger.
+      after[id].RetentionBatch ? "ledger" : "none",
     ]);
-  const header = ["resource", "Name", "Retention", "DeleteOn", "ManagedBy"];
+  const header = ["resource", "Name", "Retention", "DeleteOn", "ManagedBy", "Proof"];
   const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i].length)));
   const line = (cells: string[]) =>
     cells
@@ -107,6 +110,8 @@ export async function runDemo(argv: string[], io: DemoIo): Promise<number> {
     removeArchive = archive.remove;
     const environment: Record<string, string> = findResource("aws:lambda/function:Function").inputs
       .environment.variables;
+    // The ledger the stack would create beside the function (proof of authorship for expiry).
+    await createLedgerTable(endpoint, environment.LEDGER_TABLE, result.config["aws:region"]);
     io.out.write(
       `Synthesized stack dev: ${result.resources.length} resources; the function's archive is ${Object.keys(result.archives["tagger-function"]).join(", ")}\n` +
         `Environment: ${JSON.stringify(environment)}\n\n`,

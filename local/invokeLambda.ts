@@ -1,6 +1,6 @@
 // Runs a serialized Lambda archive in a child Node.js process, as the Lambda runtime would, via
 // invokeArchive.js. Shared by the end-to-end tests and the demo.
-import { spawnSync } from "node:child_process";
+import { spawn, spawnSync } from "node:child_process";
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
@@ -27,6 +27,26 @@ export function unpackArchive(files: Record<string, string>): { dir: string; rem
   return { dir, remove: () => rmSync(dir, { recursive: true, force: true }) };
 }
 
+function childEnvironment(env: Record<string, string>): NodeJS.ProcessEnv {
+  return {
+    PATH: process.env.PATH,
+    HOME: process.env.HOME,
+    NODE_PATH: join(ROOT, "node_modules"),
+    AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: "true",
+    ...env,
+  };
+}
+
+function readResult(resultFile: string, status: number | null, stderr: string, stdout: string): Invocation {
+  let result: Omit<Invocation, "stdout">;
+  try {
+    result = JSON.parse(readFileSync(resultFile, "utf8"));
+  } catch {
+    throw new Error(`the invocation wrote no result (exit ${status}):\n${stderr}`);
+  }
+  return { ...result, stdout };
+}
+
 /**
  * `command` starts Node.js (e.g. [process.execPath] or ["npx", "-y", "node@22"]); `env` is the
  * function's environment plus AWS settings. The SDK comes from the project's node_modules, as the
@@ -43,19 +63,26 @@ export function invokeArchive(
   const run = spawnSync(program, [...args, INVOKER, archiveDir, resultFile], {
     encoding: "utf8",
     timeout: 180_000,
-    env: {
-      PATH: process.env.PATH,
-      HOME: process.env.HOME,
-      NODE_PATH: join(ROOT, "node_modules"),
-      AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: "true",
-      ...env,
-    },
+    env: childEnvironment(env),
   });
-  let result: Omit<Invocation, "stdout">;
-  try {
-    result = JSON.parse(readFileSync(resultFile, "utf8"));
-  } catch {
-    throw new Error(`the invocation wrote no result (exit ${run.status}):\n${run.stderr}`);
-  }
-  return { ...result, stdout: run.stdout };
+  return readResult(resultFile, run.status, run.stderr, run.stdout);
+}
+
+/** The same, without blocking this process: for tests that serve the function from here (a proxy). */
+export async function invokeArchiveAsync(
+  command: string[],
+  archiveDir: string,
+  env: Record<string, string>,
+): Promise<Invocation> {
+  const resultFile = join(archiveDir, "result.json");
+  rmSync(resultFile, { force: true });
+  const [program, ...args] = command;
+  const child = spawn(program, [...args, INVOKER, archiveDir, resultFile], { env: childEnvironment(env) });
+  let [stdout, stderr] = ["", ""];
+  child.stdout.on("data", (chunk: Buffer) => (stdout += chunk.toString()));
+  child.stderr.on("data", (chunk: Buffer) => (stderr += chunk.toString()));
+  const killer = setTimeout(() => child.kill("SIGKILL"), 180_000);
+  const status = await new Promise<number | null>((resolve) => child.on("close", (code) => resolve(code)));
+  clearTimeout(killer);
+  return readResult(resultFile, status, stderr, stdout);
 }

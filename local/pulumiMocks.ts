@@ -36,6 +36,10 @@ function arnFor(
       return `arn:aws:sqs:${region}:${ACCOUNT}:${physical}`;
     case "aws:sns/topic:Topic":
       return `arn:aws:sns:${region}:${ACCOUNT}:${physical}`;
+    case "aws:dynamodb/table:Table":
+      return `arn:aws:dynamodb:${region}:${ACCOUNT}:table/${physical}`;
+    case "aws:rbin/rule:Rule":
+      return `arn:aws:rbin:${region}:${ACCOUNT}:rule/${name}`;
     default:
       return undefined;
   }

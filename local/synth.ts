@@ -5,6 +5,7 @@
 process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= "true";
 import { mkdirSync, writeFileSync } from "node:fs";
 import { dirname, join, resolve } from "node:path";
+import { deflateRawSync } from "node:zlib";
 import { parseArgs } from "node:util";
 import { lambdaArchive, loadStack, registered, type Registered, type StackOutputs } from "./pulumiMocks";
 import { readStackConfig } from "./stackConfig";
@@ -42,13 +43,20 @@ export async function synth(options: SynthOptions): Promise<SynthResult> {
 
 const archiveBytes = (files: Record<string, string>) =>
   Object.values(files).reduce((n, text) => n + Buffer.byteLength(text), 0);
+/** What the files take compressed in the zip Lambda receives (deflate, as zip stores them). */
+export const zippedBytes = (files: Record<string, string>) =>
+  Object.values(files).reduce((n, text) => n + deflateRawSync(Buffer.from(text)).length, 0);
 
 /** Inputs as plain JSON: the code archive becomes its file list and size. */
 function plainInputs(resource: Registered, archives: SynthResult["archives"]): Record<string, unknown> {
   const inputs: Record<string, unknown> = { ...resource.inputs };
   if (resource.type === FUNCTION_TYPE) {
     const files = archives[resource.name];
-    inputs.code = { archive: Object.keys(files), bytes: archiveBytes(files) };
+    inputs.code = {
+      archive: Object.keys(files),
+      bytes: archiveBytes(files),
+      zippedBytes: zippedBytes(files),
+    };
   }
   return inputs;
 }
@@ -138,7 +146,7 @@ export async function main(
     if (values.out) {
       for (const [name, files] of Object.entries(result.archives)) {
         io.out.write(
-          `\nWrote ${join(values.out, "resources.json")} and ${join(values.out, "lambda", name)}/ (${Object.keys(files).join(", ")}: ${archiveBytes(files).toLocaleString("en-US")} bytes, the archive Pulumi would upload)\n`,
+          `\nWrote ${join(values.out, "resources.json")} and ${join(values.out, "lambda", name)}/ (${Object.keys(files).join(", ")}: ${archiveBytes(files).toLocaleString("en-US")} bytes, ${zippedBytes(files).toLocaleString("en-US")} zipped, the archive Pulumi would upload)\n`,
         );
       }
     }

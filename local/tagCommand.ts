@@ -1,8 +1,10 @@
 // `npm run tag -- [--region R] [--retention-days N] [--dry-run] [--json] [--endpoint URL]`
 // Runs the Lambda's tagger core from a workstation with the standard AWS credential chain, or
 // against an emulator (`--endpoint`, or AWS_ENDPOINT_URL).
+import { DynamoDBClient } from "@aws-sdk/client-dynamodb";
 import { parseArgs } from "node:util";
 import { createEc2Client } from "../handler/ec2Client";
+import { dynamoLedger } from "../handler/ledger";
 import { jsonLogger, type Logger } from "../handler/ports";
 import { buildResponse, errorBody, type TaggerResponse } from "../handler/response";
 import { tagBackups, type Progress, type TagReport } from "../handler/tagger";
@@ -13,11 +15,14 @@ import {
   isRetentionDays,
 } from "../handler/tagRules";
 
-export const USAGE = `usage: npm run tag -- [--region R] [--retention-days N] [--extra-tags JSON] [--dry-run] [--json] [--endpoint URL]
+export const USAGE = `usage: npm run tag -- [--region R] [--retention-days N] [--extra-tags JSON] [--ledger-table NAME] [--dry-run] [--json] [--endpoint URL]
 
   --region R            AWS region (default: AWS_REGION or AWS_DEFAULT_REGION)
   --retention-days N    days from first tagging to DeleteOn, ${MIN_RETENTION_DAYS} to ${MAX_RETENTION_DAYS} (default 90)
   --extra-tags JSON     tags added where absent, e.g. '{"Owner":"infra"}' (default none)
+  --ledger-table NAME   the stack's ledger (<prefix>-ledger): record what this run dates, so the
+                        stack's expiry may delete it later; needs the function role's credentials.
+                        Without it, what this run dates carries no proof and is never expired.
   --dry-run             plan and report, write nothing
   --json                print exactly the Lambda's response on stdout, logs on stderr
   --endpoint URL        EC2 endpoint, e.g. an emulator (default: AWS_ENDPOINT_URL or AWS)`;
@@ -35,6 +40,7 @@ interface Options {
   dryRun: boolean;
   json: boolean;
   endpoint?: string;
+  ledgerTable?: string;
 }
 
 /** The options, or the lines of a usage error. */
@@ -50,6 +56,7 @@ export function parseOptions(argv: string[], env: Io["env"]): Options | { errors
         "dry-run": { type: "boolean" },
         json: { type: "boolean" },
         endpoint: { type: "string" },
+        "ledger-table": { type: "string" },
       },
       strict: true,
       allowPositionals: false,
@@ -90,10 +97,17 @@ export function parseOptions(argv: string[], env: Io["env"]): Options | { errors
   if (endpoint !== undefined && !/^https?:\/\/[^\s]+$/.test(endpoint)) {
     errors.push(`--endpoint ${JSON.stringify(endpoint)}: must be an http(s) URL`);
   }
+  const ledgerTable = values["ledger-table"] as string | undefined;
+  if (ledgerTable !== undefined && !/^[A-Za-z0-9_.-]{3,255}$/.test(ledgerTable)) {
+    errors.push(
+      `--ledger-table ${JSON.stringify(ledgerTable)}: must be a DynamoDB table name (3 to 255 of letters, digits, _ - .)`,
+    );
+  }
   if (errors.length > 0) {
     return { errors };
   }
   return {
+    ledgerTable,
     region: region as string,
     retentionDays,
     extraTags,
@@ -142,15 +156,25 @@ export async function main(argv: string[], io: Io): Promise<number> {
     io.err.write(`${options.errors.join("\n")}\n\n${USAGE}\n`);
     return 2;
   }
-  const ec2 = createEc2Client({
-    region: options.region,
-    ...(options.endpoint ? { endpoint: options.endpoint } : {}),
-  });
+  const where = { region: options.region, ...(options.endpoint ? { endpoint: options.endpoint } : {}) };
+  const ec2 = createEc2Client(where);
+  const db = options.ledgerTable ? new DynamoDBClient(where) : undefined;
+  const ledger = db && dynamoLedger(db, options.ledgerTable as string, options.region);
+
   // In --json mode every log line goes to stderr; otherwise only warnings and errors do.
   const jsonLog = jsonLogger((line) => io.err.write(`${line}\n`));
   const log: Logger = options.json
     ? jsonLog
     : { info: () => undefined, warn: jsonLog.warn, error: jsonLog.error };
+  if (!ledger && !options.dryRun) {
+    const warning =
+      "No --ledger-table: backups this run dates carry no proof that the stack dated them, so the stack's expiry will never delete them.";
+    if (options.json) {
+      log.warn(warning);
+    } else {
+      io.err.write(`${warning}\n`);
+    }
+  }
   try {
     const report = await tagBackups(
       {
@@ -159,6 +183,7 @@ export async function main(argv: string[], io: Io): Promise<number> {
         log,
         remainingMs: () => Number.POSITIVE_INFINITY,
         progress: options.json ? undefined : progressLine(io),
+        ledger,
       },
       {
         retentionDays: options.retentionDays,
@@ -184,6 +209,7 @@ export async function main(argv: string[], io: Io): Promise<number> {
     return 1;
   } finally {
     ec2.destroy();
+    db?.destroy();
   }
 }
 

@@ -92,6 +92,9 @@ describe("stack config", () => {
         expire: true,
         maxDeletionsPerRun: 10,
         expireGraceDays: 3,
+        expireNoticeDays: 14,
+        adoptUnprovenTags: true,
+        recycleBinDays: 30,
       },
     });
   });
@@ -136,6 +139,16 @@ describe("stack config", () => {
       ],
       [{ dryRun: "yes" }, 'ec2-backup-retention:dryRun = "yes": must be true or false'],
       [{ extraTags: '{"Retention":"x"}' }, "is written by the tagger itself"],
+      [{ extraTags: '{"RetentionBatch":"x"}' }, "is written by the tagger itself"],
+      [
+        { recycleBinDays: "366" },
+        'ec2-backup-retention:recycleBinDays = "366": must be an integer from 0 to 365; 0 turns the Recycle Bin rules off',
+      ],
+      [
+        { expireNoticeDays: "-1" },
+        'ec2-backup-retention:expireNoticeDays = "-1": must be an integer from 0 to 365',
+      ],
+      [{ adoptUnprovenTags: "yes" }, 'ec2-backup-retention:adoptUnprovenTags = "yes": must be true or false'],
       [{ extraTags: '{"aws:createdBy":"me"}' }, 'must not start with "aws:"'],
       [{ extraTags: '{"Owner":7}' }, 'value of "Owner" must be a string'],
       [{ extraTags: "Owner=infra" }, 'ec2-backup-retention:extraTags = "Owner=infra": must be a JSON object'],
@@ -172,8 +185,8 @@ describe("stack config", () => {
   });
 
   it("refuses more extra tags than fit beside ours on a resource", () => {
-    const tags = Object.fromEntries(Array.from({ length: 49 }, (_, i) => [`k${i}`, "v"]));
-    expect(errorsOf({ extraTags: JSON.stringify(tags) })[0]).to.include("has 49 tags; at most 48");
+    const tags = Object.fromEntries(Array.from({ length: 48 }, (_, i) => [`k${i}`, "v"]));
+    expect(errorsOf({ extraTags: JSON.stringify(tags) })[0]).to.include("has 48 tags; at most 47");
   });
 
   it("bounds namePrefix by the longest name it becomes, which depends on the region", () => {

@@ -20,13 +20,14 @@ describe("npm run demo", function () {
     });
     const text = out.join("");
     expect(code, err.join("")).to.equal(0);
-    expect(text).to.match(/resource\s+Name\s+Retention\s+DeleteOn\s+ManagedBy/);
-    expect(text).to.match(/legal-hold \(tagged by hand\)\s+keep\s+-\s+-/);
+    expect(text).to.match(/resource\s+Name\s+Retention\s+DeleteOn\s+ManagedBy\s+Proof/);
+    expect(text).to.match(/legal-hold \(tagged by hand\)\s+keep\s+-\s+-\s+none/);
+    // Re-anchored from tags the function never wrote: dated, but never deletable.
     expect(text).to.match(
-      /logs-archive \(tagged under 30 days\)\s+30days -> 90days\s+2026-12-10 -> 2027-02-08/,
+      /logs-archive \(tagged under 30 days\)\s+30days -> 90days\s+2026-12-10 -> 2027-02-08\s+- -> ec2-backup-retention\s+none/,
     );
     expect(text).to.match(
-      /terraform-managed \(own ManagedBy tag\)\s+- -> 90days\s+- -> \d{4}-\d{2}-\d{2}\s+terraform$/m,
+      /terraform-managed \(own ManagedBy tag\)\s+- -> 90days\s+- -> \d{4}-\d{2}-\d{2}\s+terraform\s+ledger$/m,
     );
     expect(text).to.include('"statusCode": 200');
     expect(text).to.include(
@@ -50,6 +51,6 @@ describe("npm run demo", function () {
       { "snap-1": { Name: "a" } },
       { "snap-1": { Name: "a", Retention: "90days" } },
     );
-    expect(table.split("\n")[2]).to.match(/^snap-1\s+a\s+- -> 90days\s+-\s+-$/);
+    expect(table.split("\n")[2]).to.match(/^snap-1\s+a\s+- -> 90days\s+-\s+-\s+none$/);
   });
 });

@@ -12,15 +12,22 @@ import {
   type EC2Client,
 } from "@aws-sdk/client-ec2";
 import { INSTALL_HINT, motoInstalled, startMoto, type Emulator } from "../local/motoServer";
-import { invokeArchive, unpackArchive, type Invocation } from "../local/invokeLambda";
+import { invokeArchive, invokeArchiveAsync, unpackArchive, type Invocation } from "../local/invokeLambda";
 import { findResource, lambdaArchive, loadStack } from "../local/pulumiMocks";
+import { dynamoLedger, newBatchId, type Ledger } from "../handler/ledger";
+import { createLedgerTable, emulatorDynamo, ledgerEntries } from "../local/ledgerTable";
+import { startProxy, withoutImage } from "./support/ec2Proxy";
 import { createImage, createSnapshot, emulatorClient, seedPolicyCases, tagsById } from "../local/seedAccount";
 import { recordingLogger } from "./support/ec2Stub";
 import { emfLines, emfProblems } from "./support/emf";
 
 const inCi = process.env.CI === "true";
+const LEDGER = "TagEC2Backups-ledger";
 const tagList = (record: Record<string, string>) =>
   Object.entries(record).map(([Key, Value]) => ({ Key, Value }));
+/** Tags without the batch ID, which is random. */
+const withoutBatch = (tags: Record<string, string> | undefined) =>
+  Object.fromEntries(Object.entries(tags ?? {}).filter(([key]) => key !== "RetentionBatch"));
 
 const runtimes: { label: string; command: string[] }[] = [
   { label: `this Node.js (${process.version})`, command: [process.execPath] },
@@ -61,8 +68,14 @@ describe("end to end: the serialized Lambda on the EC2 emulator", function () {
     removeArchive?.();
   });
 
-  function invoke(command: string[], overrides: Record<string, string> = {}): Invocation {
-    return invokeArchive(command, archiveDir, {
+  /** An empty account with an empty ledger table, as a fresh deployment has. */
+  async function resetAccount(): Promise<void> {
+    await emulator.reset();
+    await createLedgerTable(emulator.endpoint, LEDGER);
+  }
+
+  function environmentFor(overrides: Record<string, string>): Record<string, string> {
+    return {
       AWS_REGION: "us-east-1",
       AWS_ENDPOINT_URL: emulator.endpoint,
       AWS_ACCESS_KEY_ID: "testing",
@@ -70,7 +83,16 @@ describe("end to end: the serialized Lambda on the EC2 emulator", function () {
       AWS_LAMBDA_FUNCTION_NAME: "TagEC2Backups",
       ...environment,
       ...overrides,
-    });
+    };
+  }
+
+  function invoke(command: string[], overrides: Record<string, string> = {}): Invocation {
+    return invokeArchive(command, archiveDir, environmentFor(overrides));
+  }
+
+  /** For runs behind a proxy served by this process, which spawnSync would block. */
+  function invokeAsync(overrides: Record<string, string> = {}): Promise<Invocation> {
+    return invokeArchiveAsync([process.execPath], archiveDir, environmentFor(overrides));
   }
 
   for (const runtime of runtimes) {
@@ -87,7 +109,7 @@ describe("end to end: the serialized Lambda on the EC2 emulator", function () {
           }
           this.skip();
         }
-        await emulator.reset();
+        await resetAccount();
         seeded = await seedPolicyCases(ec2);
         seededTags = await tagsById(ec2);
         today = isoDateUtc(new Date());
@@ -112,10 +134,22 @@ describe("end to end: the serialized Lambda on the EC2 emulator", function () {
         const deleteOn = first.response?.delete_on as string;
         // The child may have run just after midnight UTC.
         expect([addDays(today, 90), addDays(today, 91)]).to.include(deleteOn);
-        const after = await tagsById(ec2);
+        const tagged = await tagsById(ec2);
+        const after = Object.fromEntries(
+          Object.entries(tagged).map(([id, tags]) => [id, withoutBatch(tags)]),
+        );
         const fresh = { Retention: "90days", DeleteOn: deleteOn, Owner: "platform" };
         expect(after[seeded.imageNew]).to.deep.equal(fresh);
         expect(after[seeded.snapshotNew]).to.deep.equal(fresh);
+        // First sightings are dated with proof: the batch they name lists them, with these values.
+        const entries = await ledgerEntries(emulator.endpoint, LEDGER);
+        for (const id of [seeded.imageNew, seeded.snapshotNew]) {
+          const entry = entries[tagged[id].RetentionBatch];
+          expect(entry, id).to.deep.include({ retention: "90days", deleteOn });
+          expect(entry.ids).to.include(id);
+        }
+        // Re-anchored from tags we did not write (no proof): dated, but not recorded.
+        expect(tagged[seeded.snapshotReanchored]).not.to.have.property("RetentionBatch");
         // Every untagged snapshot, including those moto creates behind each AMI, is new to us.
         const untagged = Object.keys(seededTags).filter(
           (id) => id.startsWith("snap-") && Object.keys(seededTags[id]).length === 0,
@@ -136,6 +170,7 @@ describe("end to end: the serialized Lambda on the EC2 emulator", function () {
           Owner: "payments",
         });
         expect(after[seeded.snapshotBroken]).to.deep.equal(fresh);
+        expect(tagged[seeded.snapshotBroken]).not.to.have.property("RetentionBatch");
       });
 
       it("reports the counts in the response and logs JSON lines, one per batch", () => {
@@ -151,7 +186,11 @@ describe("end to end: the serialized Lambda on the EC2 emulator", function () {
           snapshots_unchanged: 1,
           failed: [],
           failed_count: 0,
+          // The hand-tagged current one, the two re-anchored and the repaired one carry no proof.
+          amis_unproven: 1,
+          snapshots_unproven: 3,
         });
+        expect(first.response?.ledger_writes).to.be.within(2, 4);
         const lines = first.stdout
           .split("\n")
           .filter((line) => line.startsWith("{"))
@@ -182,7 +221,7 @@ describe("end to end: the serialized Lambda on the EC2 emulator", function () {
 
   describe("dry run and bad environment, on the emulator", () => {
     it("a dry run reports the plan and changes no tag", async () => {
-      await emulator.reset();
+      await resetAccount();
       await seedPolicyCases(ec2);
       const untouched = await tagsById(ec2);
       const untagged = Object.entries(untouched).filter(
@@ -202,7 +241,7 @@ describe("end to end: the serialized Lambda on the EC2 emulator", function () {
     });
 
     it("a bad environment fails the invocation, names the variable and writes nothing", async () => {
-      await emulator.reset();
+      await resetAccount();
       await seedPolicyCases(ec2);
       const untouched = await tagsById(ec2);
       const result = invoke([process.execPath], { RETENTION_DAYS: "90d" });
@@ -215,7 +254,7 @@ describe("end to end: the serialized Lambda on the EC2 emulator", function () {
 
   describe("selection, anchoring and manual runs on the emulator", () => {
     it("leaves excluded resources alone and manages only included ones", async () => {
-      await emulator.reset();
+      await resetAccount();
       const kept = await createSnapshot(ec2, { Backup: "nightly" });
       const excluded = await createSnapshot(ec2, { Backup: "nightly", Env: "dev" });
       const notIncluded = await createSnapshot(ec2, { Name: "scratch" });
@@ -231,7 +270,7 @@ describe("end to end: the serialized Lambda on the EC2 emulator", function () {
     });
 
     it("anchors DeleteOn on the snapshot's StartTime under deleteOnFrom creation", async () => {
-      await emulator.reset();
+      await resetAccount();
       const id = await createSnapshot(ec2);
       const started = await ec2.send(new DescribeSnapshotsCommand({ SnapshotIds: [id] }));
       const createdOn = isoDateUtc(started.Snapshots?.[0].StartTime as Date);
@@ -240,7 +279,7 @@ describe("end to end: the serialized Lambda on the EC2 emulator", function () {
     });
 
     it("honours a manual {dryRun: true} and refuses a bad payload, writing nothing either way", async () => {
-      await emulator.reset();
+      await resetAccount();
       await createSnapshot(ec2);
       const untouched = await tagsById(ec2);
       const dry = invoke([process.execPath], { INVOKE_PAYLOAD: '{"dryRun": true}' });
@@ -255,34 +294,55 @@ describe("end to end: the serialized Lambda on the EC2 emulator", function () {
   });
 
   describe("expiry on the emulator", () => {
-    const expired = { Retention: "90days", DeleteOn: "2026-01-01" };
-    const current = { Retention: "90days", DeleteOn: "2099-01-01" };
+    const EXPIRED = "2026-01-01";
+    const CURRENT = "2099-01-01";
+    let ledger: Ledger;
+
+    /** Dates resources as the function would: a ledger entry, then the tags naming it. */
+    async function date(
+      ids: string[],
+      deleteOn: string,
+      retention = "90days",
+    ): Promise<Record<string, string>> {
+      const batchId = newBatchId();
+      await ledger.record({ batchId, retention, deleteOn, ids });
+      const tags = { Retention: retention, DeleteOn: deleteOn, RetentionBatch: batchId };
+      await ec2.send(new CreateTagsCommand({ Resources: ids, Tags: tagList(tags) }));
+      return tags;
+    }
+
+    async function imageBacking(imageId: string): Promise<string[]> {
+      const image = (await ec2.send(new DescribeImagesCommand({ ImageIds: [imageId] }))).Images?.[0];
+      return (image?.BlockDeviceMappings ?? []).map((m) => m.Ebs?.SnapshotId as string);
+    }
 
     async function seedExpiryAccount() {
-      await emulator.reset();
-      const yesterday = addDays(isoDateUtc(new Date()), -1);
-      const expiredImage = await createImage(ec2, "old-web", expired);
-      const usedImage = await createImage(ec2, "current-web", current);
-      const imageBacking = async (imageId: string) =>
-        (
-          (await ec2.send(new DescribeImagesCommand({ ImageIds: [imageId] }))).Images?.[0]
-            .BlockDeviceMappings ?? []
-        ).map((m) => m.Ebs?.SnapshotId as string);
+      await resetAccount();
+      ledger = dynamoLedger(emulatorDynamo(emulator.endpoint), LEDGER, "us-east-1");
+      const yesterday = addDays(isoDateUtc(new Date()), -1) as string;
+      const expiredImage = await createImage(ec2, "old-web");
+      const usedImage = await createImage(ec2, "current-web");
       const expiredBacking = await imageBacking(expiredImage.imageId);
       const usedBacking = await imageBacking(usedImage.imageId);
+      await date([expiredImage.imageId], EXPIRED);
+      await date([usedImage.imageId], CURRENT);
       // Everything behind both AMIs is ours and expired; only the unused ones may go.
-      await ec2.send(
-        new CreateTagsCommand({ Resources: [...expiredBacking, ...usedBacking], Tags: tagList(expired) }),
-      );
+      await date([...expiredBacking, ...usedBacking], EXPIRED);
+      const plainExpired = await createSnapshot(ec2);
+      await date([plainExpired], EXPIRED);
+      const excluded = await createSnapshot(ec2, { Env: "dev" });
+      await date([excluded], EXPIRED);
+      const inGrace = await createSnapshot(ec2);
+      await date([inGrace], yesterday);
       return {
         expiredImage: expiredImage.imageId,
         expiredBacking,
         usedImage: usedImage.imageId,
         usedBacking,
-        plainExpired: await createSnapshot(ec2, expired),
+        plainExpired,
         foreign: await createSnapshot(ec2, { Retention: "keep", DeleteOn: "2020-01-01" }),
-        excluded: await createSnapshot(ec2, { ...expired, Env: "dev" }),
-        inGrace: await createSnapshot(ec2, { Retention: "90days", DeleteOn: yesterday }),
+        excluded,
+        inGrace,
       };
     }
 
@@ -331,11 +391,136 @@ describe("end to end: the serialized Lambda on the EC2 emulator", function () {
       });
       expect(Object.keys(await tagsById(ec2))).to.have.length(Object.keys(before).length - 1);
     });
+
+    it("honours dryRun in a payload shaped like a scheduled event: nothing deleted, nothing tagged", async () => {
+      await seedExpiryAccount();
+      await createSnapshot(ec2);
+      const before = await tagsById(ec2);
+      const scheduledDry = JSON.stringify({
+        source: "aws.events",
+        "detail-type": "Scheduled Event",
+        detail: {},
+        dryRun: true,
+      });
+      const result = invoke([process.execPath], { EXPIRE: "true", INVOKE_PAYLOAD: scheduledDry });
+      expect(result.response).to.deep.include({ dry_run: true, snapshots_deleted: 0, amis_deregistered: 0 });
+      expect(await tagsById(ec2)).to.deep.equal(before);
+    });
+
+    it("never deletes forged, copied, re-anchored-from-hand-tags or 9999-12-31 backups, and counts them", async () => {
+      await resetAccount();
+      ledger = dynamoLedger(emulatorDynamo(emulator.endpoint), LEDGER, "us-east-1");
+      // Tagged by hand, the seed's attack: Retention=30days, DeleteOn long past.
+      const forged = await createSnapshot(ec2, { Retention: "30days", DeleteOn: "2020-01-01" });
+      // Every tag of a legitimately dated backup, proof tag included, copied onto another.
+      const legit = await createSnapshot(ec2);
+      const legitTags = await date([legit], "2020-01-01", "30days");
+      const copied = await createSnapshot(ec2, legitTags);
+      // Hand tags under another retention: the run re-anchors them, but must not record them.
+      const reanchored = await createSnapshot(ec2, { Retention: "7days", DeleteOn: "2020-01-01" });
+      const farFuture = await createSnapshot(ec2);
+      await date([farFuture], "9999-12-31", "30days");
+      for (const grace of ["0", "1"]) {
+        const result = invoke([process.execPath], {
+          EXPIRE: "true",
+          RETENTION_DAYS: "30",
+          EXPIRE_GRACE_DAYS: grace,
+        });
+        expect(result.error, grace).to.equal(undefined);
+        expect(result.response?.complete).to.be.true;
+      }
+      const left = await tagsById(ec2);
+      expect(left).not.to.have.property(legit);
+      for (const id of [forged, copied, reanchored, farFuture]) {
+        expect(left, id).to.have.property(id);
+      }
+      expect(left[reanchored]).to.include({ Retention: "30days", DeleteOn: "2020-01-24" });
+      expect(left[reanchored]).not.to.have.property("RetentionBatch");
+      expect(left[farFuture]).to.include({ DeleteOn: "9999-12-31" });
+      const last = invoke([process.execPath], { EXPIRE: "true", RETENTION_DAYS: "30" });
+      expect(last.response).to.deep.include({ snapshots_unproven: 3, snapshots_deleted: 0 });
+    });
+
+    it("keeps tagging the rest when one backup carries a year-0100 DeleteOn", async () => {
+      await resetAccount();
+      const odd = await createSnapshot(ec2, { Retention: "90days", DeleteOn: "0100-03-01" });
+      const plain = await createSnapshot(ec2);
+      const result = invoke([process.execPath], { EXPIRE: "true", RETENTION_DAYS: "30" });
+      expect(result.error).to.equal(undefined);
+      expect(result.response).to.deep.include({ complete: true, failed_count: 0, snapshots_tagged: 2 });
+      const after = await tagsById(ec2);
+      expect(after[plain]).to.include({ Retention: "30days" });
+      expect(after[odd]).to.include({ Retention: "30days" });
+      expect(after[odd].DeleteOn).to.match(/^20\d\d-/);
+    });
+
+    it("re-reads tags before deleting: a backup moved a year ahead after the listing is kept", async () => {
+      await resetAccount();
+      ledger = dynamoLedger(emulatorDynamo(emulator.endpoint), LEDGER, "us-east-1");
+      const moved = await createSnapshot(ec2);
+      const kept = await createSnapshot(ec2);
+      await date([moved, kept], EXPIRED);
+      let edited = false;
+      const proxy = await startProxy(emulator.endpoint, {
+        async before(action, params) {
+          // The first filtered DescribeSnapshots is expiry's re-read: the listing is over.
+          if (action === "DescribeSnapshots" && params.has("Filter.1.Name") && !edited) {
+            edited = true;
+            await ec2.send(
+              new CreateTagsCommand({
+                Resources: [moved],
+                Tags: tagList({ Retention: "365days", DeleteOn: "2027-12-31" }),
+              }),
+            );
+          }
+        },
+      });
+      try {
+        const result = await invokeAsync({ EXPIRE: "true", AWS_ENDPOINT_URL: proxy.endpoint });
+        expect(edited).to.be.true;
+        expect(result.response).to.deep.include({ snapshots_deleted: 1, deletion_skipped: 1 });
+        const left = await tagsById(ec2);
+        expect(left).to.have.property(moved);
+        expect(left).not.to.have.property(kept);
+      } finally {
+        await proxy.close();
+      }
+    });
+
+    it("sees a disabled AMI, which real EC2 hides unless asked: its expired snapshot is kept", async () => {
+      await resetAccount();
+      ledger = dynamoLedger(emulatorDynamo(emulator.endpoint), LEDGER, "us-east-1");
+      const image = await createImage(ec2, "disabled-web");
+      const [backing] = await imageBacking(image.imageId);
+      await date([backing], EXPIRED);
+      const proxy = await startProxy(emulator.endpoint, {
+        rewrite: (action, params, body) =>
+          action === "DescribeImages" && params.get("IncludeDisabled") !== "true"
+            ? withoutImage(body, image.imageId)
+            : body,
+      });
+      try {
+        // The proxy really hides it from a caller that does not ask.
+        const hidden = emulatorClient(proxy.endpoint);
+        expect(
+          (await hidden.send(new DescribeImagesCommand({ Owners: ["self"] }))).Images ?? [],
+        ).to.have.length(0);
+        const result = await invokeAsync({ EXPIRE: "true", AWS_ENDPOINT_URL: proxy.endpoint });
+        expect(result.response).to.deep.include({
+          amis_tagged: 1,
+          snapshots_deleted: 0,
+          snapshots_kept_in_use: 1,
+        });
+        expect(await tagsById(ec2)).to.have.property(backing);
+      } finally {
+        await proxy.close();
+      }
+    });
   });
 
   describe("metrics on the emulator", () => {
     it("emits valid EMF that counts a resource EC2 refused to tag", async () => {
-      await emulator.reset();
+      await resetAccount();
       await createSnapshot(ec2);
       // 49 tags: ours and the extra tag would take it past EC2's 50, so CreateTags refuses it.
       await createSnapshot(ec2, Object.fromEntries(Array.from({ length: 49 }, (_, i) => [`k${i}`, "v"])));
@@ -354,7 +539,7 @@ describe("end to end: the serialized Lambda on the EC2 emulator", function () {
     });
 
     it("emits valid EMF with RunComplete 0 for a run stopped at its deadline", async () => {
-      await emulator.reset();
+      await resetAccount();
       await createSnapshot(ec2);
       // Half a second left: below the 1 s safety margin from the start.
       const result = invoke([process.execPath], { INVOKE_TIMEOUT_MS: "500" });
@@ -367,7 +552,7 @@ describe("end to end: the serialized Lambda on the EC2 emulator", function () {
 
   describe("CreateTags semantics on the emulator", () => {
     it("one missing ID fails the whole call, and the writer isolates it so the rest are tagged", async () => {
-      await emulator.reset();
+      await resetAccount();
       const ids = [await createSnapshot(ec2), await createSnapshot(ec2), await createSnapshot(ec2)];
       const missing = "snap-0123456789abcdef0";
       const tags = [

@@ -4,16 +4,28 @@ import {
   DescribeSnapshotsCommand,
   EC2Client,
 } from "@aws-sdk/client-ec2";
+import { BatchGetItemCommand, DynamoDBClient, PutItemCommand } from "@aws-sdk/client-dynamodb";
 import { expect } from "chai";
 import sinon from "sinon";
 import { createHandler, safetyMarginMs } from "../handler/lambdaHandler";
 
 const context = { getRemainingTimeInMillis: () => 300_000 };
+/** An account of one untagged AMI, for runs that must write nothing. */
+async function oneAmiNoWrites(command: unknown) {
+  if (command instanceof DescribeImagesCommand) {
+    return { Images: [{ ImageId: "ami-1" }] };
+  }
+  if (command instanceof DescribeSnapshotsCommand) {
+    return { Snapshots: [] };
+  }
+  throw new Error("no write expected");
+}
 const scheduledEvent = { "detail-type": "Scheduled Event", source: "aws.events", detail: {} };
 
 describe("Lambda handler", () => {
   const savedEnv = { ...process.env };
   let send: sinon.SinonStub;
+  let ledgerSend: sinon.SinonStub;
   let logged: string[];
 
   beforeEach(() => {
@@ -21,6 +33,7 @@ describe("Lambda handler", () => {
     process.env.METRICS_NAMESPACE = "TagEC2Backups";
     process.env.AWS_LAMBDA_FUNCTION_NAME = "TagEC2Backups";
     process.env.AWS_REGION = "us-east-1";
+    process.env.LEDGER_TABLE = "TagEC2Backups-ledger";
     process.env.AWS_ACCESS_KEY_ID = "x";
     process.env.AWS_SECRET_ACCESS_KEY = "x";
     logged = [];
@@ -31,6 +44,11 @@ describe("Lambda handler", () => {
     });
     // The handler builds its own client at cold start; stub every client's send.
     send = sinon.stub(EC2Client.prototype, "send") as unknown as sinon.SinonStub;
+    // The ledger: writes succeed, reads find nothing.
+    ledgerSend = sinon.stub(DynamoDBClient.prototype, "send") as unknown as sinon.SinonStub;
+    ledgerSend.callsFake(async (command: unknown) =>
+      command instanceof BatchGetItemCommand ? { Responses: {} } : {},
+    );
   });
 
   afterEach(() => {
@@ -85,6 +103,61 @@ describe("Lambda handler", () => {
     expect(summary).to.deep.include({ level: "INFO", message: response.message, snapshots_skipped: 1 });
   });
 
+  it("records each dating batch in the ledger before writing its tags, and tags the batch ID", async () => {
+    const order: string[] = [];
+    ledgerSend.callsFake(async (command: unknown) => {
+      order.push((command as object).constructor.name);
+      return command instanceof BatchGetItemCommand ? { Responses: {} } : {};
+    });
+    send.callsFake(async (command: unknown) => {
+      order.push((command as object).constructor.name);
+      if (command instanceof DescribeImagesCommand) {
+        return { Images: [] };
+      }
+      if (command instanceof DescribeSnapshotsCommand) {
+        return { Snapshots: [{ SnapshotId: "snap-1" }, { SnapshotId: "snap-2" }] };
+      }
+      return {};
+    });
+    const response = await createHandler()(scheduledEvent, context);
+    expect(order).to.deep.equal([
+      "DescribeImagesCommand",
+      "DescribeSnapshotsCommand",
+      "PutItemCommand",
+      "CreateTagsCommand",
+    ]);
+    const put = ledgerSend.getCalls().find((c) => c.args[0] instanceof PutItemCommand)?.args[0].input;
+    const tags = send.getCalls().find((c) => c.args[0] instanceof CreateTagsCommand)?.args[0].input.Tags;
+    const batchId = tags.find((t: { Key: string }) => t.Key === "RetentionBatch").Value;
+    expect(put).to.deep.include({ TableName: "TagEC2Backups-ledger" });
+    expect(put.Item).to.deep.include({
+      pk: { S: `batch#${batchId}` },
+      scope: { S: "us-east-1" },
+      retention: { S: "90days" },
+      deleteOn: { S: response.delete_on },
+      ids: { SS: ["snap-1", "snap-2"] },
+    });
+    expect(response).to.deep.include({ snapshots_tagged: 2, ledger_writes: 1 });
+  });
+
+  it("writes no tags for a batch the ledger refused, and reports each resource", async () => {
+    ledgerSend.rejects(
+      Object.assign(new Error("Throughput exceeds the current capacity"), { name: "ThrottlingException" }),
+    );
+    send.callsFake(async (command: unknown) => {
+      if (command instanceof DescribeImagesCommand) {
+        return { Images: [] };
+      }
+      if (command instanceof DescribeSnapshotsCommand) {
+        return { Snapshots: [{ SnapshotId: "snap-1" }] };
+      }
+      throw new Error("no tags may be written without a recorded batch");
+    });
+    const response = await createHandler()(scheduledEvent, context);
+    expect(response).to.deep.include({ snapshots_tagged: 0, failed_count: 1, complete: true });
+    expect(response.failed[0]).to.deep.include({ id: "snap-1", code: "LedgerWriteFailed" });
+  });
+
   it("logs the seed's 500 body and throws when listing fails", async () => {
     send.rejects(Object.assign(new Error("Request limit exceeded."), { name: "RequestLimitExceeded" }));
     const handler = createHandler();
@@ -117,17 +190,25 @@ describe("Lambda handler", () => {
   });
 
   it("honours a manual {dryRun: true} and writes nothing", async () => {
-    send.callsFake(async (command: unknown) => {
-      if (command instanceof DescribeImagesCommand) {
-        return { Images: [{ ImageId: "ami-1" }] };
-      }
-      if (command instanceof DescribeSnapshotsCommand) {
-        return { Snapshots: [] };
-      }
-      throw new Error("no write expected");
-    });
+    send.callsFake(oneAmiNoWrites);
     const response = await createHandler()({ dryRun: true }, context);
     expect(response).to.deep.include({ dry_run: true, amis_planned: 1, amis_tagged: 0 });
+  });
+
+  it("honours dryRun in a payload shaped like a scheduled event", async () => {
+    send.callsFake(oneAmiNoWrites);
+    const response = await createHandler()({ ...scheduledEvent, dryRun: true }, context);
+    expect(response).to.deep.include({ dry_run: true, amis_planned: 1, amis_tagged: 0 });
+    expect(ledgerSend.getCalls().some((c) => c.args[0] instanceof PutItemCommand)).to.be.false;
+  });
+
+  it("runs a null or empty payload with the stack's settings, as the schedule does", async () => {
+    process.env.DRY_RUN = "true";
+    send.callsFake(oneAmiNoWrites);
+    const handler = createHandler();
+    for (const payload of [null, undefined, {}]) {
+      expect(await handler(payload, context), JSON.stringify(payload)).to.deep.include({ dry_run: true });
+    }
   });
 
   it("refuses a bad payload before any API call, naming the field", async () => {

@@ -13,6 +13,9 @@ describe("embedded metric format", () => {
     AmisDeregistered: 0,
     SnapshotsDeleted: 3,
     DeletionFailures: 0,
+    UnprovenBackups: 4,
+    BackupsDueSoon: 6,
+    DeletionsSkipped: 1,
   };
 
   it("writes a line the EMF specification accepts, with every metric and the function name", () => {
@@ -39,6 +42,9 @@ describe("embedded metric format", () => {
       TagFailures: 0,
       RunComplete: 0,
       ResourcesListed: 0,
+      UnprovenBackups: 0,
+      BackupsDueSoon: 0,
+      DeletionsSkipped: 0,
     });
   });
 

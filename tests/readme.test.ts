@@ -21,8 +21,9 @@ describe("README", () => {
         partition: "aws",
         region: "us-east-1",
         logGroupArn: "arn:aws:logs:us-east-1:111122223333:log-group:/aws/lambda/TagEC2Backups",
-        tagKeys: ["Retention", "DeleteOn"],
+        tagKeys: ["Retention", "DeleteOn", "RetentionBatch"],
         failureQueueArn: "arn:aws:sqs:us-east-1:111122223333:TagEC2Backups-failed-runs",
+        ledgerTableArn: "arn:aws:dynamodb:us-east-1:111122223333:table/TagEC2Backups-ledger",
       }),
     );
   });

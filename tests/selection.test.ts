@@ -75,20 +75,52 @@ describe("creation-date anchoring", () => {
       ),
     ).to.deep.equal({
       action: "keep",
+      proof: "unproven",
     });
   });
 });
 
 describe("invocation payloads", () => {
+  const scheduled = {
+    version: "0",
+    id: "e2e",
+    "detail-type": "Scheduled Event",
+    source: "aws.events",
+    account: "123456789012",
+    time: "2026-11-29T02:00:00Z",
+    region: "us-east-1",
+    resources: ["arn:aws:events:us-east-1:123456789012:rule/TagEC2Backups-DailyEC2BackupTagger"],
+    detail: {},
+  };
+
   it("takes no options from a scheduled EventBridge event", () => {
-    expect(
-      parseInvocation({
-        source: "aws.events",
-        "detail-type": "Scheduled Event",
-        detail: {},
-        dryRun: "ignored",
-      }),
-    ).to.deep.equal({});
+    expect(parseInvocation(scheduled)).to.deep.equal({});
+    expect(parseInvocation({ ...scheduled, "replay-name": "replay-1" })).to.deep.equal({});
+  });
+
+  it("never ignores dryRun: honoured in a payload shaped like a scheduled event, refused when not a boolean", () => {
+    expect(parseInvocation({ ...scheduled, dryRun: true })).to.deep.equal({ dryRun: true });
+    expect(parseInvocation({ ...scheduled, dryRun: false })).to.deep.equal({ dryRun: false });
+    expect(() => parseInvocation({ ...scheduled, dryRun: "ignored" })).to.throw(
+      'Invalid invocation payload: dryRun = "ignored": must be a boolean',
+    );
+    expect(() => parseInvocation({ ...scheduled, detail: { dryRun: true } })).to.throw(
+      "detail.dryRun: put dryRun at the top level",
+    );
+    expect(() => parseInvocation({ ...scheduled, force: true })).to.throw('unknown field "force"');
+  });
+
+  it("lists at most 10 problems, then how many more", () => {
+    const payload = Object.fromEntries(Array.from({ length: 8000 }, (_, i) => [`k${i}`, i]));
+    let message = "";
+    try {
+      parseInvocation(payload);
+    } catch (error) {
+      message = (error as Error).message;
+    }
+    expect(message.match(/unknown field/g)).to.have.length(10);
+    expect(message).to.match(/; and 7990 more$/);
+    expect(message.length).to.be.below(1000);
   });
 
   it("takes dryRun from a manual run, and nothing from an empty one", () => {
@@ -96,6 +128,7 @@ describe("invocation payloads", () => {
     expect(parseInvocation({ dryRun: false })).to.deep.equal({ dryRun: false });
     expect(parseInvocation({})).to.deep.equal({});
     expect(parseInvocation(undefined)).to.deep.equal({});
+    expect(parseInvocation(null)).to.deep.equal({});
   });
 
   it("refuses unknown fields, wrong types and non-objects, naming them", () => {

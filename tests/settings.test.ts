@@ -1,6 +1,9 @@
 import { expect } from "chai";
 import { parseEnvironment } from "../handler/settings";
 
+/** The least a valid environment holds. */
+const OK = { RETENTION_DAYS: "9", METRICS_NAMESPACE: "X", LEDGER_TABLE: "L-ledger" };
+
 describe("Lambda environment", () => {
   it("parses what the stack sets", () => {
     expect(
@@ -9,6 +12,10 @@ describe("Lambda environment", () => {
         EXTRA_TAGS: '{"Owner":"infra"}',
         DRY_RUN: "true",
         METRICS_NAMESPACE: "Ops/Backups",
+        LEDGER_TABLE: "TagEC2Backups-ledger",
+        NOTICE_TOPIC_ARN: "arn:aws:sns:us-east-1:123456789012:TagEC2Backups-alarms",
+        EXPIRE_NOTICE_DAYS: "3",
+        ADOPT_UNPROVEN_TAGS: "true",
       }),
     ).to.deep.equal({
       retentionDays: 30,
@@ -23,11 +30,17 @@ describe("Lambda environment", () => {
       expire: false,
       expireGraceDays: 1,
       maxDeletionsPerRun: 50,
+      expireNoticeDays: 3,
+      adoptUnprovenTags: true,
+      ledgerTable: "TagEC2Backups-ledger",
+      noticeTopicArn: "arn:aws:sns:us-east-1:123456789012:TagEC2Backups-alarms",
     });
   });
 
   it("defaults extra tags to none and dry run to off, and requires the metrics namespace", () => {
-    expect(parseEnvironment({ RETENTION_DAYS: "90", METRICS_NAMESPACE: "X" })).to.deep.equal({
+    expect(
+      parseEnvironment({ RETENTION_DAYS: "90", METRICS_NAMESPACE: "X", LEDGER_TABLE: "L-ledger" }),
+    ).to.deep.equal({
       retentionDays: 90,
       extraTags: {},
       dryRun: false,
@@ -40,22 +53,37 @@ describe("Lambda environment", () => {
       expire: false,
       expireGraceDays: 1,
       maxDeletionsPerRun: 50,
+      expireNoticeDays: 7,
+      adoptUnprovenTags: false,
+      ledgerTable: "L-ledger",
+      noticeTopicArn: "",
     });
+  });
+
+  it("requires the ledger table, and a topic only in ARN form", () => {
+    expect(() => parseEnvironment({ RETENTION_DAYS: "9", METRICS_NAMESPACE: "X" })).to.throw(
+      "LEDGER_TABLE=undefined: must name the ledger's DynamoDB table",
+    );
+    expect(() => parseEnvironment({ ...OK, NOTICE_TOPIC_ARN: "alarms" })).to.throw(
+      'NOTICE_TOPIC_ARN="alarms": must be an SNS topic ARN',
+    );
+    expect(() => parseEnvironment({ ...OK, EXPIRE_NOTICE_DAYS: "400" })).to.throw(
+      'EXPIRE_NOTICE_DAYS="400": must be an integer from 0 to 365',
+    );
   });
 
   it("parses the expiry switches, off by default, and refuses out-of-range guards", () => {
     expect(
       parseEnvironment({
-        RETENTION_DAYS: "9",
-        METRICS_NAMESPACE: "X",
+        ...OK,
         EXPIRE: "true",
         EXPIRE_GRACE_DAYS: "0",
         MAX_DELETIONS_PER_RUN: "5",
       }),
     ).to.deep.include({ expire: true, expireGraceDays: 0, maxDeletionsPerRun: 5 });
-    expect(() =>
-      parseEnvironment({ RETENTION_DAYS: "9", METRICS_NAMESPACE: "X", MAX_DELETIONS_PER_RUN: "0" }),
-    ).to.throw('MAX_DELETIONS_PER_RUN="0": must be an integer from 1 to 1000');
+    expect(() => parseEnvironment({ ...OK, MAX_DELETIONS_PER_RUN: "0" })).to.throw(
+      'MAX_DELETIONS_PER_RUN="0": must be an integer from 1 to 1000',
+    );
     expect(() => parseEnvironment({ RETENTION_DAYS: "9", METRICS_NAMESPACE: "X", EXPIRE: "yes" })).to.throw(
       'EXPIRE="yes"',
     );
@@ -64,8 +92,7 @@ describe("Lambda environment", () => {
   it("parses the selection rules and the anchor", () => {
     expect(
       parseEnvironment({
-        RETENTION_DAYS: "9",
-        METRICS_NAMESPACE: "X",
+        ...OK,
         INCLUDE_TAGS: '{"Backup":"*"}',
         EXCLUDE_TAGS: '{"Env":"dev"}',
         MANAGE_AMIS: "false",

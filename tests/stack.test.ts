@@ -1,4 +1,5 @@
 import { expect } from "chai";
+import { deflateRawSync } from "node:zlib";
 import { EVERY_KEY_SET } from "./support/fixtures";
 import {
   ACCOUNT,
@@ -30,6 +31,8 @@ describe("stack under Pulumi's mock runtime", () => {
       "aws:cloudwatch/metricAlarm:MetricAlarm tagger-monitoring-alarm-incomplete-run",
       "aws:cloudwatch/metricAlarm:MetricAlarm tagger-monitoring-alarm-no-recent-run",
       "aws:cloudwatch/metricAlarm:MetricAlarm tagger-monitoring-alarm-tag-failures",
+      "aws:dynamodb/resourcePolicy:ResourcePolicy tagger-ledger-policy",
+      "aws:dynamodb/table:Table tagger-ledger",
       "aws:iam/role:Role tagger-role",
       "aws:iam/rolePolicy:RolePolicy tagger-policy",
       "aws:lambda/function:Function tagger-function",
@@ -75,6 +78,7 @@ describe("stack under Pulumi's mock runtime", () => {
     expect(tagging.Condition["ForAllValues:StringEquals"]["aws:TagKeys"]).to.deep.equal([
       "DeleteOn",
       "Retention",
+      "RetentionBatch",
     ]);
     const logs = document.Statement.find((s: { Action: string[] }) => s.Action.includes("logs:PutLogEvents"));
     expect(logs.Resource).to.equal(`arn:aws:logs:${REGION}:${ACCOUNT}:log-group:/aws/lambda/TagEC2Backups:*`);
@@ -111,21 +115,62 @@ describe("stack under Pulumi's mock runtime", () => {
       EXPIRE: "false",
       EXPIRE_GRACE_DAYS: "1",
       MAX_DELETIONS_PER_RUN: "50",
+      EXPIRE_NOTICE_DAYS: "7",
+      ADOPT_UNPROVEN_TAGS: "false",
+      LEDGER_TABLE: "TagEC2Backups-ledger",
+      NOTICE_TOPIC_ARN: "",
     });
     expect(fn.inputs).not.to.have.property("reservedConcurrentExecutions");
   });
 
-  it("uploads only the serialized handler, well under the 64 KB budget", async () => {
-    const files = await lambdaArchive();
-    expect(Object.keys(files)).to.deep.equal(["__index.js"]);
-    expect(Buffer.byteLength(files["__index.js"])).to.be.below(64 * 1024);
+  it("keeps the proof in a ledger table only the function's role may write, backed up and cleaned by TTL", () => {
+    const table = findResource("aws:dynamodb/table:Table").inputs;
+    expect(table).to.deep.include({
+      name: "TagEC2Backups-ledger",
+      billingMode: "PAY_PER_REQUEST",
+      hashKey: "pk",
+      attributes: [{ name: "pk", type: "S" }],
+      ttl: { attributeName: "expiresAt", enabled: true },
+      pointInTimeRecovery: { enabled: true },
+      deletionProtectionEnabled: true,
+    });
+    const policy = findResource("aws:dynamodb/resourcePolicy:ResourcePolicy").inputs;
+    const tableArn = `arn:aws:dynamodb:${REGION}:${ACCOUNT}:table/TagEC2Backups-ledger`;
+    expect(policy.resourceArn).to.equal(tableArn);
+    const [deny] = JSON.parse(policy.policy).Statement;
+    expect(deny).to.deep.include({ Effect: "Deny", Principal: "*", Resource: tableArn });
+    expect(deny.Action).to.include.members([
+      "dynamodb:PutItem",
+      "dynamodb:UpdateItem",
+      "dynamodb:DeleteItem",
+    ]);
+    expect(deny.Condition).to.deep.equal({
+      ArnNotEquals: { "aws:PrincipalArn": `arn:aws:iam::${ACCOUNT}:role/TagEC2BackupsLambdaRole-${REGION}` },
+    });
+    const role = JSON.parse(findResource("aws:iam/rolePolicy:RolePolicy").inputs.policy).Statement.find(
+      (st: { Sid: string }) => st.Sid === "RecordAndReadProof",
+    );
+    expect(role).to.deep.include({ Resource: tableArn });
   });
 
-  it("serializes a handler that requires nothing but the SDK the runtime ships", async () => {
+  it("creates no Recycle Bin rules while expiry is off", () => {
+    expect(registered.filter((r) => r.type === "aws:rbin/rule:Rule")).to.have.length(0);
+  });
+
+  it("uploads only the serialized handler, its zip well under the 64 KB budget", async () => {
+    const files = await lambdaArchive();
+    expect(Object.keys(files)).to.deep.equal(["__index.js"]);
+    expect(deflateRawSync(Buffer.from(files["__index.js"])).length).to.be.below(64 * 1024);
+  });
+
+  it("serializes a handler that requires nothing but the SDK clients it uses and Node's crypto", async () => {
     const code = (await lambdaArchive())["__index.js"];
     const required = [...code.matchAll(/require\("([^"]+)"\)/g)].map((m) => m[1]);
     expect(required.length).to.be.greaterThan(0);
-    expect(required.every((name) => name.startsWith("@aws-sdk/client-ec2"))).to.be.true;
+    const allowed = ["@aws-sdk/client-ec2/", "@aws-sdk/client-dynamodb/", "@aws-sdk/client-sns/"];
+    expect(
+      required.filter((name) => name !== "crypto" && !allowed.some((a) => name.startsWith(a))),
+    ).to.deep.equal([]);
     expect(required.every((name) => Boolean(require.resolve(name)))).to.be.true;
     // A module-level Set or Map is captured as an empty object with borrowed methods: a silent bug.
     expect(code).not.to.match(/global\.(Set|Map)\.prototype/);
@@ -164,6 +209,7 @@ describe("stack under Pulumi's mock runtime", () => {
       failedRunsQueueUrl: `https://sqs.${REGION}.amazonaws.com/${ACCOUNT}/TagEC2Backups-failed-runs`,
       alarmTopicArn: `arn:aws:sns:${REGION}:${ACCOUNT}:TagEC2Backups-alarms`,
       dashboardName: "TagEC2Backups",
+      ledgerTableName: "TagEC2Backups-ledger",
     });
   });
 });
@@ -358,6 +404,9 @@ describe("operations under Pulumi's mock runtime", () => {
         "AmisDeregistered",
         "SnapshotsDeleted",
         "DeletionFailures",
+        "DeletionsSkipped",
+        "BackupsDueSoon",
+        "UnprovenBackups",
       ]),
     );
   });
@@ -421,6 +470,10 @@ describe("stack config reaches the resources", () => {
       EXPIRE: "true",
       EXPIRE_GRACE_DAYS: "3",
       MAX_DELETIONS_PER_RUN: "10",
+      EXPIRE_NOTICE_DAYS: "14",
+      ADOPT_UNPROVEN_TAGS: "true",
+      LEDGER_TABLE: "TagBackupsProd-ledger",
+      NOTICE_TOPIC_ARN: "arn:aws:sns:us-east-1:123456789012:ops-alerts",
     });
     // expire on: deletion rights, scoped by ARN and by our Retention tag on the resource.
     const expiring = JSON.parse(findResource("aws:iam/rolePolicy:RolePolicy").inputs.policy).Statement.find(
@@ -431,8 +484,31 @@ describe("stack config reaches the resources", () => {
       Effect: "Allow",
       Action: ["ec2:DeregisterImage", "ec2:DeleteSnapshot"],
       Resource: ["arn:aws:ec2:ap-southeast-2::image/*", "arn:aws:ec2:ap-southeast-2::snapshot/*"],
-      Condition: { StringLike: { "aws:ResourceTag/Retention": "*days" } },
+      Condition: {
+        StringEquals: { "aws:ResourceTag/Retention": "30days" },
+        Null: { "aws:ResourceTag/DeleteOn": "false", "aws:ResourceTag/RetentionBatch": "false" },
+      },
     });
+    // The deletion notice goes to the alarm topic.
+    const notice = JSON.parse(findResource("aws:iam/rolePolicy:RolePolicy").inputs.policy).Statement.find(
+      (st: { Sid: string }) => st.Sid === "SendDeletionNotice",
+    );
+    expect(notice).to.deep.include({
+      Action: ["sns:Publish"],
+      Resource: "arn:aws:sns:us-east-1:123456789012:ops-alerts",
+    });
+    // Undo: Recycle Bin rules for what expiry deletes, scoped to the current Retention value.
+    const rules = registered.filter((r) => r.type === "aws:rbin/rule:Rule");
+    expect(rules.map((r) => [r.name, r.inputs.resourceType])).to.deep.equal([
+      ["tagger-recycle-bin-snapshots", "EBS_SNAPSHOT"],
+      ["tagger-recycle-bin-amis", "EC2_IMAGE"],
+    ]);
+    for (const rule of rules) {
+      expect(rule.inputs).to.deep.include({
+        resourceTags: [{ resourceTagKey: "Retention", resourceTagValue: "30days" }],
+        retentionPeriod: { retentionPeriodValue: 30, retentionPeriodUnit: "DAYS" },
+      });
+    }
     expect(fn.inputs).to.deep.include({ reservedConcurrentExecutions: 1 });
     expect(fn.inputs.loggingConfig).to.deep.include({ logFormat: "JSON", applicationLogLevel: "DEBUG" });
     // An existing topic: no topic created, the email subscribed to it, the alarms notify it.
@@ -470,6 +546,7 @@ describe("stack config reaches the resources", () => {
       "DeleteOn",
       "Owner",
       "Retention",
+      "RetentionBatch",
     ]);
     expect(tagging.Resource[0]).to.equal("arn:aws:ec2:ap-southeast-2::image/*");
   });
@@ -487,6 +564,22 @@ describe("stack config reaches the resources", () => {
     expect(error?.message).to.include('ec2-backup-retention:schedule = "rate(1 days)"');
     expect(error?.message).to.include('ec2-backup-retention:extraTags = "{\\"DeleteOn\\":\\"x\\"}"');
     expect(registered).to.have.length(0);
+  });
+
+  it("keeps deleted backups in the Recycle Bin for 7 days by default with expire, and none with recycleBinDays 0", async () => {
+    await loadStack({ "aws:region": REGION, expire: "true" });
+    const rules = registered.filter((r) => r.type === "aws:rbin/rule:Rule");
+    expect(rules.map((r) => r.inputs.retentionPeriod.retentionPeriodValue)).to.deep.equal([7, 7]);
+    expect(rules.map((r) => r.inputs.resourceTags)).to.deep.equal([
+      [{ resourceTagKey: "Retention", resourceTagValue: "90days" }],
+      [{ resourceTagKey: "Retention", resourceTagValue: "90days" }],
+    ]);
+    // The created alarm topic receives the deletion notice.
+    expect(
+      findResource("aws:lambda/function:Function").inputs.environment.variables.NOTICE_TOPIC_ARN,
+    ).to.equal(`arn:aws:sns:${REGION}:${ACCOUNT}:TagEC2Backups-alarms`);
+    await loadStack({ "aws:region": REGION, expire: "true", recycleBinDays: "0" });
+    expect(registered.filter((r) => r.type === "aws:rbin/rule:Rule")).to.have.length(0);
   });
 
   it("refuses a stack without a region", async () => {

@@ -1,5 +1,6 @@
 import { expect } from "chai";
 import { INSTALL_HINT, motoInstalled, startMoto, type Emulator } from "../local/motoServer";
+import { createLedgerTable, ledgerEntries } from "../local/ledgerTable";
 import { createSnapshot, emulatorClient, tagsById } from "../local/seedAccount";
 import { main, parseOptions } from "../local/tagCommand";
 
@@ -28,6 +29,12 @@ describe("npm run tag", () => {
       dryRun: true,
       json: false,
       endpoint: undefined,
+      ledgerTable: undefined,
+    });
+    expect(
+      parseOptions(["--ledger-table", "TagEC2Backups-ledger"], { AWS_REGION: "eu-west-1" }),
+    ).to.deep.include({
+      ledgerTable: "TagEC2Backups-ledger",
     });
   });
 
@@ -38,6 +45,7 @@ describe("npm run tag", () => {
       [["--retention-days", "ninety"], /--retention-days "ninety"/],
       [["--extra-tags", '{"Retention":"x"}'], /--extra-tags .*written by the tagger itself/],
       [["--endpoint", "localhost:4566"], /--endpoint "localhost:4566": must be an http\(s\) URL/],
+      [["--ledger-table", "a b"], /--ledger-table "a b": must be a DynamoDB table name/],
       [[], /no region: pass --region or set AWS_REGION/],
     ];
     for (const [argv, message] of cases) {
@@ -112,6 +120,26 @@ describe("npm run tag", () => {
         .split("\n")
         .map((line) => JSON.parse(line));
       expect(logLines.some((l) => l.message === "tagged batch")).to.be.true;
+    });
+
+    it("records what it dates in the ledger given --ledger-table, and says plainly when it cannot", async () => {
+      const ec2 = emulatorClient(emulator.endpoint);
+      const recorded = await createSnapshot(ec2);
+      await createLedgerTable(emulator.endpoint, "TagEC2Backups-ledger");
+      const withLedger = capture();
+      const args = ["--region", "us-east-1", "--endpoint", emulator.endpoint];
+      expect(await main([...args, "--ledger-table", "TagEC2Backups-ledger"], withLedger.io)).to.equal(0);
+      const batch = (await tagsById(ec2))[recorded].RetentionBatch;
+      expect((await ledgerEntries(emulator.endpoint, "TagEC2Backups-ledger"))[batch].ids).to.deep.equal([
+        recorded,
+      ]);
+      expect(withLedger.err()).not.to.include("No --ledger-table");
+
+      const unrecorded = await createSnapshot(ec2);
+      const without = capture();
+      expect(await main(args, without.io)).to.equal(0);
+      expect(without.err()).to.include("No --ledger-table: backups this run dates carry no proof");
+      expect((await tagsById(ec2))[unrecorded]).not.to.have.property("RetentionBatch");
     });
 
     it("shows progress and a summary table, and --dry-run writes nothing", async () => {

@@ -13,6 +13,7 @@ describe("tag policy", () => {
     expect(decideTags(undefined, settings, TODAY)).to.deep.equal({
       action: "write",
       reason: "new",
+      proof: "record",
       tags: tags({ Retention: "90days", DeleteOn: "2027-02-27" }),
     });
     expect(decideTags(tags({ Name: "db backup" }), settings, TODAY)).to.have.property("action", "write");
@@ -20,16 +21,20 @@ describe("tag policy", () => {
 
   it("case 2: our tags under the current retention are left as they are, on any later day", () => {
     const ours = tags({ Retention: "90days", DeleteOn: "2027-01-15" });
-    expect(decideTags(ours, settings, TODAY)).to.deep.equal({ action: "keep" });
-    expect(decideTags(ours, settings, "2027-01-14")).to.deep.equal({ action: "keep" });
+    expect(decideTags(ours, settings, TODAY, undefined, { proof: "proven" })).to.deep.equal({
+      action: "keep",
+      proof: "proven",
+    });
+    expect(decideTags(ours, settings, "2027-01-14")).to.deep.equal({ action: "keep", proof: "unproven" });
   });
 
   it("case 3: a retention change keeps the original anchor date", () => {
     // Tagged on 2026-11-20 under 30 days: DeleteOn 2026-12-20. Under 90 days: anchor + 90.
-    const decision = decideTags(tags({ Retention: "30days", DeleteOn: "2026-12-20" }), settings, TODAY);
-    expect(decision).to.deep.equal({
+    const old = tags({ Retention: "30days", DeleteOn: "2026-12-20" });
+    expect(decideTags(old, settings, TODAY, undefined, { proof: "proven" })).to.deep.equal({
       action: "write",
       reason: "re-anchored",
+      proof: "record",
       tags: tags({ Retention: "90days", DeleteOn: "2027-02-18" }),
     });
   });
@@ -45,12 +50,14 @@ describe("tag policy", () => {
   });
 
   it("case 3: changing retention and changing it back restores the original DeleteOn", () => {
-    const dates = fc.integer({ min: 0, max: 60_000 }).map((d) => addDays("1990-01-01", d));
+    const dates = fc.integer({ min: 0, max: 60_000 }).map((d) => addDays("1990-01-01", d) as string);
     const days = fc.integer({ min: 1, max: 36_500 });
     fc.assert(
       fc.property(dates, days, days, (deleteOn, m, n) => {
         const original = tags({ Retention: `${m}days`, DeleteOn: deleteOn });
         const first = decideTags(original, { retentionDays: n, extraTags: {} }, TODAY);
+        // A move that would leave 1970-01-01 to 9999-12-31 repairs from today instead (tested below).
+        fc.pre(first.action !== "write" || first.reason !== "repaired");
         const afterFirst = first.action === "write" ? first.tags : original;
         const second = decideTags(afterFirst, { retentionDays: m, extraTags: {} }, TODAY);
         const afterSecond = second.action === "write" ? second.tags : afterFirst;
@@ -88,6 +95,7 @@ describe("tag policy", () => {
     expect(decision).to.deep.equal({
       action: "write",
       reason: "new",
+      proof: "record",
       tags: tags({ Retention: "90days", DeleteOn: "2027-02-27", CostCenter: "IT" }),
     });
   });
@@ -95,7 +103,12 @@ describe("tag policy", () => {
   it("case 5: a resource that is ours already gets only its missing extra tags", () => {
     const ours = tags({ Retention: "90days", DeleteOn: "2027-01-15" });
     const decision = decideTags(ours, { ...settings, extraTags: { Owner: "infra" } }, TODAY);
-    expect(decision).to.deep.equal({ action: "write", reason: "extra-tags", tags: tags({ Owner: "infra" }) });
+    expect(decision).to.deep.equal({
+      action: "write",
+      reason: "extra-tags",
+      proof: "unproven",
+      tags: tags({ Owner: "infra" }),
+    });
   });
 
   it("case 6: our Retention with a missing or malformed DeleteOn is re-dated from today, with a warning", () => {
@@ -103,16 +116,91 @@ describe("tag policy", () => {
       { Retention: "30days" },
       { Retention: "30days", DeleteOn: "2026-02-30" },
       { Retention: "90days", DeleteOn: "soon" },
+      { Retention: "90days", DeleteOn: "0100-03-01" },
+      { Retention: "90days", DeleteOn: "+010000-01-01" },
     ];
     for (const existing of cases) {
-      const decision = decideTags(tags(existing), settings, TODAY);
+      const decision = decideTags(tags(existing), settings, TODAY, undefined, { proof: "proven" });
       expect(decision, JSON.stringify(existing)).to.deep.include({
         action: "write",
         reason: "repaired",
+        proof: "unproven",
         tags: tags({ Retention: "90days", DeleteOn: "2027-02-27" }),
       });
       expect((decision as { warning?: string }).warning).to.match(/re-dated from today/);
     }
+  });
+
+  it("a re-anchoring that would leave 9999-12-31 repairs from today instead of writing a malformed date", () => {
+    const decision = decideTags(
+      tags({ Retention: "30days", DeleteOn: "9999-12-31" }),
+      settings,
+      TODAY,
+      undefined,
+      {
+        proof: "proven",
+      },
+    );
+    expect(decision).to.deep.include({
+      action: "write",
+      reason: "repaired",
+      proof: "unproven",
+      tags: tags({ Retention: "90days", DeleteOn: "2027-02-27" }),
+    });
+  });
+
+  it("a year-0100 DeleteOn under another retention is repaired, never thrown on", () => {
+    const decision = decideTags(
+      tags({ Retention: "90days", DeleteOn: "0100-03-01" }),
+      { ...settings, retentionDays: 30 },
+      TODAY,
+    );
+    expect(decision).to.deep.include({ action: "write", reason: "repaired" });
+  });
+
+  it("9999-12-31 under the current retention is kept as it is", () => {
+    const decision = decideTags(
+      tags({ Retention: "90days", DeleteOn: "9999-12-31" }),
+      settings,
+      TODAY,
+      undefined,
+      {
+        proof: "proven",
+      },
+    );
+    expect(decision).to.deep.equal({ action: "keep", proof: "proven" });
+  });
+
+  it("records only dates derived from a first sighting or from proven tags", () => {
+    const old = tags({ Retention: "30days", DeleteOn: "2026-12-20" });
+    const proofAfter = (proof: "proven" | "unproven" | "unknown") => {
+      const d = decideTags(old, settings, TODAY, undefined, { proof });
+      return d.action === "write" ? d.proof : d.action;
+    };
+    expect(proofAfter("proven")).to.equal("record");
+    expect(proofAfter("unproven")).to.equal("unproven");
+    // Without the entry, re-anchoring would turn a proven backup into an unproven one for good.
+    expect(proofAfter("unknown")).to.equal("defer");
+  });
+
+  it("adopts settled, unproven tags only when asked, and never ones carrying someone's RetentionBatch", () => {
+    const hand = tags({ Retention: "90days", DeleteOn: "2020-01-01" });
+    expect(decideTags(hand, settings, TODAY)).to.deep.equal({ action: "keep", proof: "unproven" });
+    expect(decideTags(hand, settings, TODAY, undefined, { adopt: true })).to.deep.equal({
+      action: "write",
+      reason: "adopted",
+      proof: "record",
+      tags: hand,
+    });
+    const copied = tags({ Retention: "90days", DeleteOn: "2020-01-01", RetentionBatch: "b-1" });
+    expect(decideTags(copied, settings, TODAY, undefined, { adopt: true })).to.deep.equal({
+      action: "keep",
+      proof: "unproven",
+    });
+    expect(decideTags(hand, settings, TODAY, undefined, { adopt: true, proof: "proven" })).to.deep.equal({
+      action: "keep",
+      proof: "proven",
+    });
   });
 
   it("tag keys are case-sensitive, as in EC2: a lower-case retention tag is not ours", () => {

@@ -1,6 +1,9 @@
 import { expect } from "chai";
-import { tagBackups, type TaggerSettings } from "../handler/tagger";
+import sinon from "sinon";
+import { tagBackups, type TaggerPorts, type TaggerSettings } from "../handler/tagger";
+import * as tagPolicy from "../handler/tagPolicy";
 import type { Tag } from "../handler/tagPolicy";
+import { MemoryLedger } from "../local/memoryLedger";
 import { manyResources, recordingLogger, stubEc2 } from "./support/ec2Stub";
 
 const NOW = new Date("2026-11-29T10:00:00Z");
@@ -14,10 +17,11 @@ function run(
   ec2: ReturnType<typeof stubEc2>,
   settings: Partial<TaggerSettings> = {},
   remainingMs = () => 600_000,
+  ports: Partial<TaggerPorts> = {},
 ) {
   const { log, lines } = recordingLogger();
   const report = tagBackups(
-    { ec2: ec2.client, clock: () => NOW, log, remainingMs },
+    { ec2: ec2.client, clock: () => NOW, log, remainingMs, ...ports },
     { ...SETTINGS, ...settings },
   );
   return { report, lines };
@@ -223,5 +227,222 @@ describe("tagger against a stubbed EC2 client", () => {
     await run(ec2)
       .report.then(() => expect.fail("expected a rejection"))
       .catch((error: Error) => expect(error.message).to.equal("Rate exceeded"));
+  });
+
+  describe("proof of authorship", () => {
+    it("records each dating batch in the ledger before its CreateTags, one entry per call, and tags the batch ID", async () => {
+      const ledger = new MemoryLedger("us-east-1");
+      const ec2 = stubEc2({ snapshots: manyResources("snap", 2500) });
+      const result = await run(ec2, {}, undefined, { ledger }).report;
+      const calls = ec2.sent("CreateTagsCommand");
+      expect(calls).to.have.length(3);
+      expect(ledger.writes).to.equal(3);
+      expect(result.ledgerWrites).to.equal(3);
+      for (const call of calls) {
+        const batch = call.Tags.find((t: Tag) => t.Key === "RetentionBatch")?.Value;
+        const entry = ledger.entries.get(batch);
+        expect(entry).to.deep.include({ scope: "us-east-1", retention: "90days", deleteOn: "2027-02-27" });
+        expect(call.Resources.every((id: string) => entry?.ids.has(id))).to.be.true;
+      }
+    });
+
+    it("writes nothing to the ledger or EC2 in a dry run", async () => {
+      const ledger = new MemoryLedger();
+      const ec2 = stubEc2({ snapshots: manyResources("snap", 3) });
+      await run(ec2, { dryRun: true }, undefined, { ledger }).report;
+      expect(ledger.writes).to.equal(0);
+      expect(ec2.sent("CreateTagsCommand")).to.have.length(0);
+    });
+
+    it("writes no tags for a batch the ledger refused: each resource fails and the next run retries", async () => {
+      const ledger = new MemoryLedger();
+      ledger.failWrites = true;
+      const ec2 = stubEc2({ snapshots: manyResources("snap", 3) });
+      const result = await run(ec2, {}, undefined, { ledger }).report;
+      expect(ec2.sent("CreateTagsCommand")).to.have.length(0);
+      expect(result.failureCount).to.equal(3);
+      expect(result.failures[0]).to.deep.include({ code: "LedgerWriteFailed" });
+      ledger.failWrites = false;
+      const retry = await run(ec2, {}, undefined, { ledger }).report;
+      expect(retry.snapshots.tagged).to.equal(3);
+    });
+
+    it("a steady-state run reads the ledger once per page and writes nothing", async () => {
+      const ledger = new MemoryLedger();
+      const ec2 = stubEc2({ snapshots: manyResources("snap", 1500) });
+      await run(ec2, {}, undefined, { ledger }).report;
+      const [writes, creates] = [ledger.writes, ec2.sent("CreateTagsCommand").length];
+      ledger.reads = 0;
+      const steady = await run(ec2, {}, undefined, { ledger }).report;
+      expect(ledger.writes).to.equal(writes);
+      expect(ec2.sent("CreateTagsCommand")).to.have.length(creates);
+      expect(steady.snapshots).to.deep.include({ unchanged: 1500, unproven: 0 });
+      expect(ledger.reads).to.equal(2);
+    });
+  });
+
+  describe("one resource never stops the run", () => {
+    afterEach(() => sinon.restore());
+
+    it("a decision that throws fails that resource alone, with its ID and a code, and the rest are tagged", async () => {
+      const ec2 = stubEc2({ snapshots: manyResources("snap", 5) });
+      const decide: typeof tagPolicy.decideTags = (tags, settings, today, createdOn, context) => {
+        if (tags?.length === 0 && decideCalls++ === 2) {
+          throw new TypeError("Cannot read properties of undefined (reading 'Value')");
+        }
+        return tagPolicy.decideTags(tags, settings, today, createdOn, context);
+      };
+      let decideCalls = 0;
+      const { report, lines } = run(ec2, {}, undefined, { decide });
+      const result = await report;
+      expect(result.complete).to.be.true;
+      expect(result.snapshots).to.deep.include({ listed: 5, tagged: 4, failed: 1 });
+      expect(result.failures).to.deep.equal([
+        {
+          id: "snap-00000002",
+          code: "ResourceFailed",
+          message: "TypeError: Cannot read properties of undefined (reading 'Value')",
+        },
+      ]);
+      expect(lines.find((l) => l.level === "ERROR")).to.deep.include({ id: "snap-00000002", tags: [] });
+    });
+
+    it("the module's own decision, stubbed to throw for one resource, is caught the same way", async () => {
+      const real = tagPolicy.decideTags;
+      sinon.stub(tagPolicy, "decideTags").callsFake((tags, ...rest) => {
+        if (tags?.some((t) => t.Value === "boom")) {
+          throw new Error("boom");
+        }
+        return real(tags, ...rest);
+      });
+      const ec2 = stubEc2({
+        snapshots: [{ id: "snap-1", tags: [{ Key: "Name", Value: "boom" }] }, { id: "snap-2" }],
+      });
+      const result = await run(ec2).report;
+      expect(result.snapshots).to.deep.include({ tagged: 1, failed: 1 });
+      expect(result.failures[0]).to.deep.include({ id: "snap-1", code: "ResourceFailed" });
+    });
+
+    it("a year-0100 DeleteOn under another retention is repaired, and its neighbours are still tagged", async () => {
+      const ec2 = stubEc2({
+        snapshots: [
+          {
+            id: "snap-old",
+            tags: [
+              { Key: "Retention", Value: "90days" },
+              { Key: "DeleteOn", Value: "0100-03-01" },
+            ],
+          },
+          { id: "snap-new" },
+        ],
+      });
+      const result = await run(ec2, { retentionDays: 30 }).report;
+      expect(result.complete).to.be.true;
+      expect(result.failureCount).to.equal(0);
+      expect(ec2.snapshots.get("snap-new")).to.deep.include({ Key: "DeleteOn", Value: "2026-12-29" });
+      expect(ec2.snapshots.get("snap-old")).to.deep.include({ Key: "DeleteOn", Value: "2026-12-29" });
+    });
+
+    it("takes strange tags in its stride: a missing value, a missing key, 9999-12-31", async () => {
+      const ec2 = stubEc2();
+      ec2.send.callsFake(async (command: { constructor: { name: string } }) => {
+        switch (command.constructor.name) {
+          case "DescribeImagesCommand":
+            return { Images: [{ ImageId: "ami-1", Tags: [{ Key: "Retention" }, { Value: "x" }] }] };
+          case "DescribeSnapshotsCommand":
+            return {
+              Snapshots: [
+                {
+                  SnapshotId: "snap-1",
+                  Tags: [
+                    { Key: "Retention", Value: "90days" },
+                    { Key: "DeleteOn", Value: "9999-12-31" },
+                  ],
+                },
+                { SnapshotId: undefined, Tags: [] },
+              ],
+            };
+          default:
+            return {};
+        }
+      });
+      const result = await run(ec2).report;
+      expect(result.complete).to.be.true;
+      expect(result.amis).to.deep.include({ skipped: 1 });
+      expect(result.snapshots).to.deep.include({ unchanged: 1, failed: 1 });
+      expect(result.failures[0]).to.deep.include({ id: "(no id)", code: "ResourceFailed" });
+    });
+  });
+
+  describe("notice of backups falling due", () => {
+    const dueIn = (ledger: MemoryLedger, ids: string[], deleteOn: string): Tag[] => {
+      const batchId = `b-${deleteOn}`;
+      ledger.entries.set(batchId, {
+        batchId,
+        scope: ledger.scope,
+        retention: "90days",
+        deleteOn,
+        ids: new Set(ids),
+      });
+      return [
+        ...OURS.filter((t) => t.Key === "Retention"),
+        { Key: "DeleteOn", Value: deleteOn },
+        { Key: "RetentionBatch", Value: batchId },
+      ];
+    };
+
+    it("counts proven backups due within the window and sends one message listing at most 50", async () => {
+      const ledger = new MemoryLedger();
+      const soon = manyResources("snap", 60).map((r) => r.id);
+      const snapshots = [
+        ...soon.map((id) => ({ id, tags: dueIn(ledger, soon, "2026-12-02") })),
+        { id: "snap-later", tags: dueIn(ledger, ["snap-later"], "2027-01-15") },
+        {
+          id: "snap-hand",
+          tags: [
+            { Key: "Retention", Value: "90days" },
+            { Key: "DeleteOn", Value: "2026-12-02" },
+          ],
+        },
+      ];
+      const messages: { subject: string; body: string }[] = [];
+      const notify = async (subject: string, body: string) => void messages.push({ subject, body });
+      const ec2 = stubEc2({ snapshots });
+      const result = await run(ec2, { expire: true, expireNoticeDays: 7 }, undefined, { ledger, notify })
+        .report;
+      expect(result.notice).to.deep.include({
+        snapshotsDueSoon: 60,
+        newlyDue: 60,
+        sent: true,
+        through: "2026-12-06",
+      });
+      expect(result.notice?.examples).to.have.length(50);
+      expect(messages).to.have.length(1);
+      expect(messages[0].subject).to.equal("60 EC2 backups due for deletion in us-east-1");
+      expect(messages[0].body).to.include("snap-00000000  DeleteOn=2026-12-02  deletable from 2026-12-04");
+      expect(messages[0].body).to.include("... and 10 more");
+      expect(messages[0].body).not.to.include("snap-hand");
+
+      // The next day: the same backups are not announced again.
+      const again = await run(ec2, { expire: true, expireNoticeDays: 7 }, undefined, { ledger, notify })
+        .report;
+      expect(again.notice).to.deep.include({ snapshotsDueSoon: 60, newlyDue: 0, sent: false });
+      expect(messages).to.have.length(1);
+    });
+
+    it("sends nothing without expiry, in a dry run, or with expireNoticeDays 0", async () => {
+      const ledger = new MemoryLedger();
+      const messages: string[] = [];
+      const notify = async (subject: string) => void messages.push(subject);
+      const snapshots = [{ id: "snap-1", tags: dueIn(ledger, ["snap-1"], "2026-12-02") }];
+      for (const settings of [
+        { expire: false },
+        { expire: true, dryRun: true },
+        { expire: true, expireNoticeDays: 0 },
+      ]) {
+        await run(stubEc2({ snapshots }), settings, undefined, { ledger, notify }).report;
+      }
+      expect(messages).to.deep.equal([]);
+    });
   });
 });

@@ -59,6 +59,14 @@ export function stubEc2(
     gone?: string[];
     /** Deletions EC2 refuses, by ID: an error code. */
     refuseDeletion?: Record<string, string>;
+    /** Disabled AMIs: like EC2, DescribeImages shows them only when IncludeDisabled is sent. */
+    disabledImages?: string[];
+    /** Runs before each command is answered: a way to change the account mid-run. */
+    beforeCommand?: (
+      name: string,
+      input: any, // eslint-disable-line @typescript-eslint/no-explicit-any
+      account: { images: Map<string, Tag[]>; snapshots: Map<string, Tag[]> },
+    ) => void;
   } = {},
 ): StubbedEc2 {
   const client = new EC2Client({
@@ -72,8 +80,12 @@ export function stubEc2(
   const send = sinon.stub(client, "send") as unknown as sinon.SinonStub;
   // Copies, since the SDK paginators reuse one input object for every page.
   const log: { name: string; input: unknown }[] = [];
+  const disabled = new Set(resources.disabledImages ?? []);
+  const hidden = (id: string, input: { IncludeDisabled?: boolean }) =>
+    disabled.has(id) && input.IncludeDisabled !== true;
   send.callsFake(async (command: { input: unknown }) => {
     log.push({ name: command.constructor.name, input: structuredClone(command.input) });
+    resources.beforeCommand?.(command.constructor.name, command.input, { images, snapshots });
     const filterValues = (command as { input: { Filters?: { Values?: string[] }[] } }).input.Filters?.[0]
       ?.Values;
     if (filterValues) {
@@ -84,15 +96,28 @@ export function stubEc2(
         );
       }
       const store = command instanceof DescribeImagesCommand ? images : snapshots;
-      const alive = filterValues.filter((id) => store.has(id) && !gone.has(id));
+      const alive = filterValues.filter(
+        (id) => store.has(id) && !gone.has(id) && !hidden(id, command.input as { IncludeDisabled?: boolean }),
+      );
       return command instanceof DescribeImagesCommand
-        ? { Images: alive.map((ImageId) => ({ ImageId, Tags: [...(store.get(ImageId) ?? [])] })) }
+        ? {
+            Images: alive.map((ImageId) => ({
+              ImageId,
+              Tags: [...(store.get(ImageId) ?? [])],
+              BlockDeviceMappings: (backing.get(ImageId) ?? []).map((SnapshotId) => ({
+                Ebs: { SnapshotId },
+              })),
+            })),
+          }
         : {
             Snapshots: alive.map((SnapshotId) => ({ SnapshotId, Tags: [...(store.get(SnapshotId) ?? [])] })),
           };
     }
     if (command instanceof DescribeImagesCommand) {
-      const { items, NextToken } = page([...images], command.input);
+      const { items, NextToken } = page(
+        [...images].filter(([id]) => !hidden(id, command.input)),
+        command.input,
+      );
       return {
         Images: items.map(([ImageId, Tags]) => ({
           ImageId,

@@ -25,4 +25,7 @@ export const EVERY_KEY_SET: Record<string, string> = {
   expire: "true",
   maxDeletionsPerRun: "10",
   expireGraceDays: "3",
+  expireNoticeDays: "14",
+  adoptUnprovenTags: "true",
+  recycleBinDays: "30",
 };
