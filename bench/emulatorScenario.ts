@@ -3,7 +3,7 @@
 // Prints one JSON object.
 import { DeleteSnapshotCommand, EC2Client } from "@aws-sdk/client-ec2";
 import { readFileSync } from "node:fs";
-import { createEc2Client } from "../handler/ec2Client";
+import { createEc2Client } from "../handler/awsClients";
 import type { Logger } from "../handler/ports";
 import { tagBackups } from "../handler/tagger";
 import { MemoryLedger } from "../local/memoryLedger";

@@ -1,12 +1,12 @@
 // One benchmark scenario in a fresh process, so memory figures belong to that run alone.
 // Usage: node --expose-gc out/bench/runScenario.js <ours|seed|seed-paced> <scenario> <snapshots>
 // Prints one JSON object.
-import sinon from "sinon";
-import { createEc2Client } from "../handler/ec2Client";
+import { createEc2Client } from "../handler/awsClients";
 import type { Logger } from "../handler/ports";
 import { tagBackups } from "../handler/tagger";
 import { DELETE_ON_KEY, RETENTION_KEY } from "../handler/tagRules";
 import { addDays } from "../handler/dates";
+import { useFakeTime } from "../local/fakeTime";
 import { MemoryLedger } from "../local/memoryLedger";
 import { Ec2Error, FakeAccount } from "./fakeAccount";
 import { queryProtocolHandler } from "./queryProtocol";
@@ -71,24 +71,7 @@ const sum = (record: Record<string, number>) => Object.values(record).reduce((a,
 
 async function runOurs(scenario: ScenarioName, snapshots: number): Promise<ScenarioResult> {
   // Simulated time: the SDK's backoff sleeps and the fake's token buckets share one fake clock.
-  const clock = sinon.useFakeTimers({
-    toFake: ["setTimeout", "clearTimeout", "Date"],
-    now: Date.parse(`${TODAY}T10:00:00Z`),
-  });
-  // Node.js runs a timer no sooner than 1 ms; fake-timers runs a 0.3 ms one at once, which would
-  // spin the SDK's rate limiter (it sleeps fractions of a millisecond in a loop) forever.
-  const fakeSetTimeout = globalThis.setTimeout;
-  const schedule = fakeSetTimeout as unknown as (
-    callback: () => void,
-    delay: number,
-    ...args: unknown[]
-  ) => unknown;
-  globalThis.setTimeout = ((callback: () => void, delay?: number, ...args: unknown[]) =>
-    schedule(
-      callback,
-      delay !== undefined && delay >= 1 ? delay : 1,
-      ...args,
-    )) as unknown as typeof setTimeout;
+  const time = useFakeTime(Date.parse(`${TODAY}T10:00:00Z`));
   const spec = accountSpec(scenario, snapshots);
   const account = new FakeAccount(spec, () => Date.now());
   let gcNs = 0n;
@@ -115,8 +98,6 @@ async function runOurs(scenario: ScenarioName, snapshots: number): Promise<Scena
   const simStart = Date.now();
   const wallStart = process.hrtime.bigint();
 
-  let finished = false;
-  let failure: unknown;
   const run = tagBackups(
     {
       ec2,
@@ -127,35 +108,17 @@ async function runOurs(scenario: ScenarioName, snapshots: number): Promise<Scena
     },
     { ...SETTINGS, dryRun: false, safetyMarginMs: 30_000 },
   );
-  run.then(
-    () => (finished = true),
-    (error) => {
-      failure = error;
-      finished = true;
-    },
+  const outcome = await time.settle(run).then(
+    (report) => ({ report, failure: undefined as unknown }),
+    (failure: unknown) => ({ report: undefined, failure }),
   );
-  // Let real work run; when only a (fake) timer is pending, jump the clock to it.
-  let idleTurns = 0;
-  while (!finished) {
-    await new Promise((resolve) => setImmediate(resolve));
-    if (finished) {
-      break;
-    }
-    if (clock.countTimers() > 0) {
-      clock.next();
-      idleTurns = 0;
-    } else if (++idleTurns > 100_000) {
-      throw new Error("the tagger is waiting on something other than the fake clock");
-    }
-  }
   const wallNs = process.hrtime.bigint() - wallStart - gcNs;
   const simulatedSeconds = (Date.now() - simStart) / 1000;
-  globalThis.setTimeout = fakeSetTimeout;
-  clock.restore();
-  if (failure) {
-    throw failure;
+  time.restore();
+  if (outcome.failure || !outcome.report) {
+    throw outcome.failure;
   }
-  const report = await run;
+  const report = outcome.report;
   const minimum = minimumCalls(spec);
   const totalCalls = sum(account.calls);
   const failedByCode: Record<string, number> = {};

@@ -1,5 +1,6 @@
 // Groups pending tag writes by identical tag set and sends them as CreateTags calls of up to 1000
 // IDs, isolating the IDs that make EC2 reject a whole call.
+import { describeError, stoppedByDeadline } from "./errors";
 import { newBatchId, type Ledger } from "./ledger";
 import type { Logger } from "./ports";
 import { tagSetKey, type Tag } from "./tagPolicy";
@@ -93,6 +94,10 @@ export function createBatchWriter(options: BatchWriterOptions): BatchWriter {
       ledgerWrites += 1;
       await ledger.record({ batchId, retention: value(RETENTION_KEY), deleteOn: value(DELETE_ON_KEY), ids });
     } catch (error) {
+      if (stoppedByDeadline(error, options.outOfTime)) {
+        notReached += ids.length;
+        return undefined;
+      }
       const { code, message } = describeError(error);
       ids.forEach((id) => fail(id, "LedgerWriteFailed", `${code}: ${message}`));
       return undefined;
@@ -150,6 +155,10 @@ export function createBatchWriter(options: BatchWriterOptions): BatchWriter {
       await options.send(ids, tags);
       return ids.length;
     } catch (error) {
+      if (stoppedByDeadline(error, options.outOfTime)) {
+        notReached += ids.length;
+        return 0;
+      }
       const { code, message } = describeError(error);
       if (!PER_RESOURCE_CODES.includes(code)) {
         ids.forEach((id) => fail(id, code, message));
@@ -266,13 +275,4 @@ export function createBatchWriter(options: BatchWriterOptions): BatchWriter {
       return ledgerWrites;
     },
   };
-}
-
-/** The EC2 error code (the SDK puts it in `name`) and message of anything thrown. */
-export function describeError(error: unknown): { code: string; message: string } {
-  if (error instanceof Error) {
-    const code = (error as { Code?: string }).Code ?? error.name;
-    return { code: code || "Error", message: error.message };
-  }
-  return { code: "Error", message: String(error) };
 }

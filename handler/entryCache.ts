@@ -3,7 +3,7 @@
 import type { Ledger } from "./ledger";
 import type { Logger } from "./ports";
 import type { EntryLookup, LedgerEntry } from "./proof";
-import { describeError } from "./batchWriter";
+import { describeError } from "./errors";
 
 export interface EntryCache {
   /** Reads the entries not yet known; a failure leaves them unknown for the run, never throws. */

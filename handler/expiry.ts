@@ -3,7 +3,8 @@
 // DeleteOn plus the grace days, not excluded, and proven ours by the ledger (proof.ts). Never a
 // snapshot that still backs a registered AMI, disabled and deprecated ones included.
 import { DeleteSnapshotCommand, DeregisterImageCommand, type EC2Client } from "@aws-sdk/client-ec2";
-import { describeError, type Failure } from "./batchWriter";
+import type { Failure } from "./batchWriter";
+import { describeError, stoppedByDeadline } from "./errors";
 import { dayNumber } from "./dates";
 import type { Ledger } from "./ledger";
 import { MAX_FILTER_VALUES, describeByIds, type Kind, type Listed } from "./listing";
@@ -174,7 +175,11 @@ export async function executeExpiry(
       const entries = await ports.ledger.fetch(batchIdsOf(fresh), true);
       lookup = (batchId) => entries.get(batchId) ?? null;
     } catch (error) {
-      ids.forEach((id) => fail(id, error));
+      if (stoppedByDeadline(error, ports.outOfTime)) {
+        report.stoppedForTime = true;
+      } else {
+        ids.forEach((id) => fail(id, error));
+      }
       return;
     }
     const byId = new Map(fresh.map((r) => [r.id, r]));
@@ -199,6 +204,10 @@ export async function executeExpiry(
       try {
         await remove(resource as Listed);
       } catch (error) {
+        if (stoppedByDeadline(error, ports.outOfTime)) {
+          report.stoppedForTime = true;
+          return;
+        }
         fail(id, error);
       }
     }

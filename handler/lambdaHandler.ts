@@ -3,11 +3,12 @@
 // built here, never at module scope (the serializer would capture them by value).
 import { DynamoDBClient } from "@aws-sdk/client-dynamodb";
 import { PublishCommand, SNSClient } from "@aws-sdk/client-sns";
-import { createEc2Client } from "./ec2Client";
+import { CLIENT_CONFIG, bound, createEc2Client } from "./awsClients";
+import { createRunDeadline } from "./deadline";
 import { dynamoLedger } from "./ledger";
 import { parseInvocation } from "./invocation";
 import { FAILED_RUN, emfLine, type RunMetrics } from "./metrics";
-import { jsonLogger } from "./ports";
+import { jsonLogger, levelAtLeastInfo } from "./ports";
 import { buildResponse, errorBody, type TaggerResponse } from "./response";
 import { parseEnvironment, type HandlerSettings } from "./settings";
 import { tagBackups, type TagReport } from "./tagger";
@@ -41,11 +42,24 @@ export function runMetrics(report: TagReport, response: TaggerResponse): RunMetr
   };
 }
 
-export function createHandler(): TaggerHandler {
+/**
+ * `clientOverrides` reach every AWS client (tests give a stub requestHandler); Pulumi calls the
+ * factory without arguments.
+ */
+/** A JSON log line at a given level, for the summary that must pass any log-level filter. */
+function summaryLine(level: string, message: string, fields: Record<string, unknown>): string {
+  return JSON.stringify({ timestamp: new Date().toISOString(), level, message, ...fields });
+}
+
+export function createHandler(clientOverrides: Record<string, unknown> = {}): TaggerHandler {
   // Straight to stdout, one JSON object a line: with Lambda's JSON log format, console.* output
   // would be wrapped again, and EMF lines must reach CloudWatch Logs as they are.
   const writeLine = (line: string) => void process.stdout.write(`${line}\n`);
-  const log = jsonLogger(writeLine, {}, process.env.AWS_LAMBDA_LOG_LEVEL ?? "INFO");
+  const logLevel = process.env.AWS_LAMBDA_LOG_LEVEL ?? "INFO";
+  const log = jsonLogger(writeLine, {}, logLevel);
+  // The run's summary and its EMF line carry a level Lambda's filter lets through at any setting:
+  // a line without one counts as INFO and is dropped under WARN, and the alarms would go blind.
+  const summaryLevel = levelAtLeastInfo(logLevel);
   const functionName = process.env.AWS_LAMBDA_FUNCTION_NAME ?? "unknown";
   let settings: HandlerSettings | undefined;
   let setupError: unknown;
@@ -54,11 +68,15 @@ export function createHandler(): TaggerHandler {
   } catch (error) {
     setupError = error;
   }
-  const ec2 = createEc2Client();
+  // Every call of every client is bounded by the current run's deadline.
+  const deadline = createRunDeadline();
+  const config = { ...CLIENT_CONFIG, ...clientOverrides };
+  const ec2 = createEc2Client(clientOverrides, deadline);
   // Proof is bound to the region the function runs in: an entry never vouches for another region.
   const region = process.env.AWS_REGION ?? "";
-  const ledger = settings && dynamoLedger(new DynamoDBClient({}), settings.ledgerTable, region);
-  const sns = settings?.noticeTopicArn ? new SNSClient({}) : undefined;
+  const ledger =
+    settings && dynamoLedger(bound(new DynamoDBClient(config), deadline), settings.ledgerTable, region);
+  const sns = settings?.noticeTopicArn ? bound(new SNSClient(config), deadline) : undefined;
   const notify =
     sns &&
     (async (subject: string, body: string) => {
@@ -75,19 +93,30 @@ export function createHandler(): TaggerHandler {
       // Checked before any work: a bad payload writes nothing.
       const options = parseInvocation(event);
       const remainingMs = () => context.getRemainingTimeInMillis();
+      const margin = safetyMarginMs(remainingMs());
+      // Calls in flight when the margin is reached are aborted, so the answer below always fits.
+      deadline.start(Date.now() + remainingMs() - margin);
       const report = await tagBackups(
         { ec2, clock: () => new Date(), log, remainingMs, ledger, notify },
-        { ...settings, ...options, safetyMarginMs: safetyMarginMs(remainingMs()) },
+        { ...settings, ...options, safetyMarginMs: margin },
       );
       const response = buildResponse(report);
-      log.info(response.message, { ...response });
-      writeLine(emfLine(settings.metricsNamespace, functionName, runMetrics(report, response), Date.now()));
+      writeLine(summaryLine(summaryLevel, response.message, { ...response }));
+      writeLine(
+        emfLine(
+          settings.metricsNamespace,
+          functionName,
+          runMetrics(report, response),
+          Date.now(),
+          summaryLevel,
+        ),
+      );
       return response;
     } catch (error) {
       const body = errorBody(error);
       log.error(body.message, body);
       if (settings !== undefined) {
-        writeLine(emfLine(settings.metricsNamespace, functionName, FAILED_RUN, Date.now()));
+        writeLine(emfLine(settings.metricsNamespace, functionName, FAILED_RUN, Date.now(), summaryLevel));
       }
       // Rethrown so Lambda records an error: the Errors metric, async retries and alarms need it.
       throw error;

@@ -41,13 +41,22 @@ export const FAILED_RUN: RunMetrics = {
   DeletionsSkipped: 0,
 };
 
+/**
+ * `level` and `timestamp` are for Lambda's log-level filter, which reads a JSON line's "level" (and
+ * treats a line without one, or without a valid RFC 3339 "timestamp", as INFO): the line must carry
+ * a level at or above the function's, or CloudWatch never sees the metrics. EMF ignores both.
+ * https://docs.aws.amazon.com/lambda/latest/dg/monitoring-cloudwatchlogs-log-level.html
+ */
 export function emfLine(
   namespace: string,
   functionName: string,
   metrics: RunMetrics,
   timestampMs: number,
+  level = "INFO",
 ): string {
   return JSON.stringify({
+    timestamp: new Date(timestampMs).toISOString(),
+    level,
     _aws: {
       Timestamp: timestampMs,
       CloudWatchMetrics: [

@@ -16,6 +16,12 @@ export type Clock = () => Date;
 
 const LEVELS = ["TRACE", "DEBUG", "INFO", "WARN", "ERROR", "FATAL"];
 
+/** The configured level, or INFO when that is lower: a line at it passes Lambda's filter. */
+export function levelAtLeastInfo(minLevel: string): string {
+  const level = minLevel.toUpperCase();
+  return LEVELS.indexOf(level) > LEVELS.indexOf("INFO") ? level : "INFO";
+}
+
 /**
  * A logger that writes one JSON object per line to a sink (stdout in Lambda, stderr locally).
  * Lines below `minLevel` are dropped: in Lambda that is AWS_LAMBDA_LOG_LEVEL, which Lambda sets

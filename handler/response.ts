@@ -14,6 +14,8 @@ export interface TaggerResponse {
   failed: Failure[];
   failed_count: number;
   complete: boolean;
+  /** Why the run stopped early ("time: ...", "throttled: ...", "timeout: ..."); "" when complete. */
+  stop_reason: string;
   dry_run: boolean;
   amis_planned: number;
   snapshots_planned: number;
@@ -62,7 +64,7 @@ export function buildResponse(report: TagReport): TaggerResponse {
     statusCode: 200,
     message: report.complete
       ? `${message}${expired}`
-      : `${message}${expired} (stopped early; the next run continues)`,
+      : `${message}${expired} (stopped early, ${report.stopReason ?? "time"}; the next run continues)`,
     amis_tagged: report.dryRun ? 0 : amis,
     snapshots_tagged: report.dryRun ? 0 : snapshots,
     retention_days: report.retentionDays,
@@ -72,6 +74,7 @@ export function buildResponse(report: TagReport): TaggerResponse {
     failed: report.failures,
     failed_count: report.failureCount,
     complete: report.complete,
+    stop_reason: report.complete ? "" : (report.stopReason ?? "stopped early"),
     dry_run: report.dryRun,
     amis_planned: report.amis.planned,
     snapshots_planned: report.snapshots.planned,

@@ -1,5 +1,6 @@
 // The Lambda's environment, parsed once at cold start. Pulumi sets these from stack config; a
 // hand-edited value that is wrong fails with a message naming the variable.
+import { closest, editDistance } from "./closest";
 import { tagMatchProblems, type TagMatch } from "./selection";
 import type { DeleteOnFrom } from "./tagPolicy";
 import { MAX_RETENTION_DAYS, MIN_RETENTION_DAYS, extraTagProblems, isRetentionDays } from "./tagRules";
@@ -72,6 +73,52 @@ export function namespaceProblem(namespace: string): string | undefined {
     return "must be 1 to 255 letters, digits or . - _ / # :";
   }
   return namespace.startsWith("AWS/") ? 'must not start with "AWS/" (reserved by AWS)' : undefined;
+}
+
+// Set by Lambda, Node.js or the operating system, never ours: not checked for typos.
+const FOREIGN_PREFIXES: readonly string[] = ["AWS_", "LAMBDA_", "_", "NODE_", "LD_", "NPM_"];
+const FOREIGN_NAMES: readonly string[] = [
+  "PATH",
+  "LANG",
+  "TZ",
+  "HOME",
+  "PWD",
+  "SHLVL",
+  "USER",
+  "HOSTNAME",
+  "TERM",
+];
+
+/**
+ * A variable that is not ours but looks it (DRYRUN for DRY_RUN, RETENTON_DAYS, NOTICE_DAYS): a
+ * hand edit that would otherwise be silently ignored while the run does something else.
+ */
+export function lookalikeProblems(env: Record<string, string | undefined>): string[] {
+  const ours: string[] = Object.values(ENV);
+  const squash = (name: string) => name.toUpperCase().replace(/[^A-Z0-9]/g, "");
+  const problems: string[] = [];
+  for (const name of Object.keys(env)) {
+    if (
+      ours.includes(name) ||
+      FOREIGN_NAMES.includes(name) ||
+      FOREIGN_PREFIXES.some((p) => name.startsWith(p))
+    ) {
+      continue;
+    }
+    const a = squash(name);
+    const containing =
+      a.length < 5
+        ? undefined
+        : (ours.find((known) => squash(known).includes(a)) ??
+          ours.find((known) => a.includes(squash(known))));
+    if (containing || ours.some((known) => editDistance(a, squash(known)) <= 2)) {
+      const suggestion = containing ?? closest(name, ours, 1)[0];
+      problems.push(
+        `${name}=${JSON.stringify(env[name])}: not a setting of this function; did you mean ${suggestion}?`,
+      );
+    }
+  }
+  return problems;
 }
 
 /** Thrown for a bad environment; the message names every bad variable, its value and what is allowed. */
@@ -150,6 +197,11 @@ export function parseEnvironment(env: Record<string, string | undefined>): Handl
   const excludeTags = tagMatch(ENV.excludeTags);
   const manageAmis = flag(ENV.manageAmis);
   const manageSnapshots = flag(ENV.manageSnapshots);
+  if (!manageAmis && !manageSnapshots) {
+    problems.push(
+      `${show(ENV.manageAmis)} and ${show(ENV.manageSnapshots)}: at least one kind must be managed, or the run has nothing to do`,
+    );
+  }
   const deleteOnFrom = (env[ENV.deleteOnFrom] ?? "first-seen") as DeleteOnFrom;
   if (!DELETE_ON_FROM.includes(deleteOnFrom)) {
     problems.push(`${show(ENV.deleteOnFrom)}: must be one of ${DELETE_ON_FROM.join(", ")}`);
@@ -179,6 +231,7 @@ export function parseEnvironment(env: Record<string, string | undefined>): Handl
     problems.push(`${show(ENV.noticeTopicArn)}: must be an SNS topic ARN, or empty for no notices`);
   }
 
+  problems.push(...lookalikeProblems(env));
   if (problems.length > 0) {
     throw environmentError(problems);
   }

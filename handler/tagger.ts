@@ -1,7 +1,8 @@
 // The tagger core: lists the account's AMIs and snapshots page by page, decides per resource, and
 // writes in batches. Everything it touches comes in through its ports.
 import { CreateTagsCommand, type EC2Client } from "@aws-sdk/client-ec2";
-import { createBatchWriter, describeError, type Failure } from "./batchWriter";
+import { createBatchWriter, type Failure } from "./batchWriter";
+import { describeError, stopReason } from "./errors";
 import { addDays, isoDateUtc } from "./dates";
 import { createEntryCache } from "./entryCache";
 import { createExpiryPlanner, executeExpiry, type ExpiryReport } from "./expiry";
@@ -112,6 +113,8 @@ export interface TagReport {
   /** Ledger entries written (one per CreateTags that dated resources) and read calls made. */
   ledgerWrites: number;
   ledgerReads: number;
+  /** Why the run stopped before the end; absent when complete. */
+  stopReason?: string;
   /** Present when expiry is on and the tagging pass completed. */
   expiry?: ExpiryReport;
   /** Present when expiry is on and the tagging pass completed. */
@@ -136,9 +139,11 @@ function emptyCounts(): KindCounts {
 }
 
 /**
- * Tags every AMI and snapshot the account owns in the client's region. Throws only when listing
- * fails after the SDK's retries; anything that goes wrong for one resource (a write EC2 refuses, a
- * decision that throws) is that resource's failure, reported, and the run goes on.
+ * Tags every AMI and snapshot the account owns in the client's region. Ends early with
+ * `complete: false` and a `stopReason` when time runs out or EC2 throttles or stalls every attempt;
+ * throws only when listing fails for another reason (permissions, say). Anything that goes wrong
+ * for one resource (a write EC2 refuses, a decision that throws) is that resource's failure,
+ * reported, and the run goes on.
  */
 export async function tagBackups(ports: TaggerPorts, settings: TaggerSettings): Promise<TagReport> {
   const today = isoDateUtc(ports.clock());
@@ -190,6 +195,10 @@ export async function tagBackups(ports: TaggerPorts, settings: TaggerSettings): 
   const notices = createNoticeCollector({ noticeDays, graceDays: expiry.graceDays }, today, announcedThrough);
   const unprovenExamples: string[] = [];
 
+  const stop = (reason: string) => {
+    report.complete = false;
+    report.stopReason ??= reason;
+  };
   const failResource = (counts: KindCounts, failure: Failure) => {
     counts.failed += 1;
     report.failureCount += 1;
@@ -277,48 +286,58 @@ export async function tagBackups(ports: TaggerPorts, settings: TaggerSettings): 
       }
     };
 
-    for await (const page of list(ports.ec2)) {
-      pages += 1;
-      // One ledger read per page for the batches it names that the run has not seen yet.
-      await entries.load(batchIdsOf(page));
-      for (const resource of page) {
-        if (resource.backing) {
-          planner.observeImage(resource.backing);
+    try {
+      for await (const page of list(ports.ec2)) {
+        pages += 1;
+        // One ledger read per page for the batches it names that the run has not seen yet.
+        await entries.load(batchIdsOf(page));
+        for (const resource of page) {
+          if (resource.backing) {
+            planner.observeImage(resource.backing);
+          }
+          if (!managed) {
+            continue;
+          }
+          counts.listed += 1;
+          try {
+            await handle(resource);
+          } catch (error) {
+            const { code, message } = describeError(error);
+            const failure = {
+              id: resource.id || "(no id)",
+              code: "ResourceFailed",
+              message: `${code}: ${message}`,
+            };
+            failResource(counts, failure);
+            ports.log.error("could not handle one resource; the run goes on", {
+              kind,
+              ...failure,
+              tags: resource.tags,
+            });
+          }
         }
-        if (!managed) {
-          continue;
-        }
-        counts.listed += 1;
-        try {
-          await handle(resource);
-        } catch (error) {
-          const { code, message } = describeError(error);
-          const failure = {
-            id: resource.id || "(no id)",
-            code: "ResourceFailed",
-            message: `${code}: ${message}`,
-          };
-          failResource(counts, failure);
-          ports.log.error("could not handle one resource; the run goes on", {
-            kind,
-            ...failure,
-            tags: resource.tags,
-          });
+        progress();
+        // Checked between pages: a page already fetched is worth deciding, a new one is not.
+        if (outOfTime()) {
+          stop("time: less than the safety margin was left");
+          break;
         }
       }
-      progress();
-      // Checked between pages: a page already fetched is worth deciding, a new one is not.
-      if (outOfTime()) {
-        report.complete = false;
-        break;
+    } catch (error) {
+      // Listing that ran out of time, or that EC2 throttled or stalled on every attempt, ends the
+      // run early with a response; anything else (permissions, a bad request) fails the run.
+      const reason = outOfTime() ? "time: the run reached its deadline while listing" : stopReason(error);
+      if (reason === undefined) {
+        throw error;
       }
+      stop(reason);
     }
     await writer.flush();
     counts.tagged = writer.written;
     report.ledgerWrites += writer.ledgerWrites;
     progress();
     if (writer.notReached > 0) {
-      report.complete = false;
+      stop("time: the deadline came before every write was sent");
     }
     if (managed && ports.ledger === undefined && writer.written > 0 && !settings.dryRun) {
       ports.log.warn(
@@ -341,7 +360,7 @@ export async function tagBackups(ports: TaggerPorts, settings: TaggerSettings): 
       });
     }
     if (!report.complete) {
-      ports.log.warn("stopping early: too little time left; the next run continues", {
+      ports.log.warn(`stopping early: ${report.stopReason}; the next run continues`, {
         kind,
         remainingMs: ports.remainingMs(),
         notReached: writer.notReached,
@@ -374,7 +393,7 @@ export async function tagBackups(ports: TaggerPorts, settings: TaggerSettings): 
     );
     report.expiry = result;
     if (stoppedForTime) {
-      report.complete = false;
+      stop("time: the deadline came during expiry");
     }
     report.notice = { ...notices.report(), sent: false };
     if (announceable && !settings.dryRun) {

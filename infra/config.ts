@@ -4,6 +4,7 @@ import * as pulumi from "@pulumi/pulumi";
 import { MAX_RETENTION_DAYS, MIN_RETENTION_DAYS, extraTagProblems } from "../handler/tagRules";
 import { parseJsonText, readFlag, readInteger } from "./configReaders";
 import { OPERATIONS_DEFAULTS, parseOperationsConfig, type OperationsConfig } from "./operationsConfig";
+import { regionProblem } from "./regions";
 import { scheduleProblem } from "./schedule";
 import { SCOPE_DEFAULTS, parseScopeConfig, type ScopeConfig } from "./scopeConfig";
 
@@ -45,6 +46,8 @@ export const DEFAULTS = {
 };
 
 export type ProjectKey = keyof typeof DEFAULTS;
+/** The least timeout a run can honour: one whole attempt (5 s) plus the safety margin (at least 1 s), with room to answer. */
+export const MIN_TIMEOUT_SECONDS = 10;
 export const PROJECT_KEYS = Object.keys(DEFAULTS) as ProjectKey[];
 
 /** The retention periods CloudWatch Logs accepts (0, "never expire", is deliberately not offered). */
@@ -55,7 +58,6 @@ export const LOG_RETENTION_DAYS = [
 /** Suffixes appended to namePrefix; the longest bounds the prefix (IAM role and rule names: 64 characters). */
 export const NAME_SUFFIXES = { role: "LambdaRole-", rule: "-DailyEC2BackupTagger" };
 const MAX_NAME_LENGTH = 64;
-const REGION = /^[a-z]{2,4}(-[a-z]+)+-\d+$/;
 const NAME_PREFIX = /^[A-Za-z0-9_-]+$/;
 
 /** Raw values as Pulumi hands them over: strings, objects as JSON text. Keys: `aws:region` and project keys. */
@@ -74,17 +76,27 @@ export function parseConfig(raw: RawConfig, project = "ec2-backup-retention"): P
   const scope = parseScopeConfig(raw, bad);
   // With `regions`, each listed region gets its own provider; aws:region is then optional.
   const region = raw["aws:region"] ?? (scope.regions.length > 0 ? scope.regions[0] : undefined);
-  if (region === undefined || !REGION.test(region)) {
+  if (region === undefined) {
     bad(
       "aws:region",
       region,
       "must be an AWS region such as us-east-1 (pulumi config set aws:region <region>)",
     );
+  } else if (raw["aws:region"] !== undefined && regionProblem(region)) {
+    bad("aws:region", region, `${regionProblem(region)} (pulumi config set aws:region <region>)`);
   }
 
   const retentionDays = integer("retentionDays", MIN_RETENTION_DAYS, MAX_RETENTION_DAYS);
   const memorySize = integer("memorySize", 128, 10240);
-  const timeoutSeconds = integer("timeoutSeconds", 1, 900);
+  // Below 10 s a run could not finish one 5 s attempt after keeping its 1 s safety margin.
+  const timeoutSeconds = readInteger(
+    raw,
+    bad,
+    "timeoutSeconds",
+    DEFAULTS.timeoutSeconds,
+    [MIN_TIMEOUT_SECONDS, 900],
+    "; below 10 no call could finish an attempt (5 s) and keep the safety margin (1 s)",
+  );
 
   const logRetentionText = raw.logRetentionDays;
   const logRetentionDays =

@@ -1,10 +1,10 @@
 // The scope half of the stack config: which regions, which resources, and how DeleteOn is
 // anchored. Pure, like parseConfig, which calls it with the same `bad` reporter.
-import * as aws from "@pulumi/aws";
 import { ANY_VALUE, tagMatchProblems, type TagMatch } from "../handler/selection";
 import { DELETE_ON_FROM, EXPIRY_LIMITS, type HandlerSettings } from "../handler/settings";
 import type { DeleteOnFrom } from "../handler/tagPolicy";
 import { parseJsonText, readFlag, readInteger, type Bad } from "./configReaders";
+import { regionProblem } from "./regions";
 
 /** The handler's own settings for selection, anchoring and expiry, plus the regions to deploy to. */
 export type ScopeConfig = Pick<
@@ -44,9 +44,6 @@ export const SCOPE_DEFAULTS: ScopeConfig = {
 /** The Recycle Bin keeps snapshots and AMIs 1 to 365 days (EBS User Guide, Create a retention rule). */
 export const RECYCLE_BIN_DAYS = [1, 365] as const;
 
-/** The regions @pulumi/aws knows; a newer one needs a newer @pulumi/aws. */
-export const KNOWN_REGIONS: readonly string[] = Object.values(aws.Region) as string[];
-
 export function parseScopeConfig(raw: Record<string, string | undefined>, bad: Bad): ScopeConfig {
   // Undefined for text that does not parse, which every caller refuses.
   const json = (key: "regions" | "includeTags" | "excludeTags"): unknown => {
@@ -71,14 +68,12 @@ export function parseScopeConfig(raw: Record<string, string | undefined>, bad: B
     bad("regions", raw.regions, 'must be a list of region names, e.g. ["us-east-1","eu-west-1"]');
   } else {
     regions = parsedRegions as string[];
-    const unknown = regions.filter((r) => !KNOWN_REGIONS.includes(r));
     const duplicates = regions.filter((r, i) => regions.indexOf(r) !== i);
-    if (unknown.length > 0) {
-      bad(
-        "regions",
-        raw.regions,
-        `unknown region ${unknown.map((r) => JSON.stringify(r)).join(", ")}; known: ${KNOWN_REGIONS.join(", ")}`,
-      );
+    for (const region of regions) {
+      const problem = regionProblem(region);
+      if (problem) {
+        bad("regions", raw.regions, `unknown region ${JSON.stringify(region)}: ${problem}`);
+      }
     }
     if (duplicates.length > 0) {
       bad("regions", raw.regions, `lists ${[...new Set(duplicates)].join(", ")} more than once`);

@@ -36,9 +36,15 @@ const write = (result) => fs.writeFileSync(resultFile, JSON.stringify(result));
 try {
   const { handler } = require(path.resolve(dir, "__index.js"));
   Promise.resolve(handler(event, context)).then(
-    (response) => write({ ok: true, node: process.version, response }),
+    // msLeft: what Lambda's clock said was left when the handler answered (below 0: killed).
+    (response) => write({ ok: true, node: process.version, response, msLeft: deadline - Date.now() }),
     (error) => {
-      write({ ok: false, node: process.version, error: { name: error.name, message: error.message } });
+      write({
+        ok: false,
+        node: process.version,
+        error: { name: error.name, message: error.message },
+        msLeft: deadline - Date.now(),
+      });
       process.exitCode = 1;
     },
   );

@@ -14,6 +14,8 @@ export interface Invocation {
   node: string;
   response?: Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
   error?: { name: string; message: string };
+  /** Milliseconds of the timeout left when the handler answered. */
+  msLeft?: number;
   /** What the function logged. */
   stdout: string;
 }

@@ -140,6 +140,14 @@ export async function main(
     io.out.write(`${USAGE}\n`);
     return 0;
   }
+  // Every bad flag is a usage error, found before anything runs.
+  const malformed = (values.config ?? []).filter((override) => override.indexOf("=") <= 0);
+  if (malformed.length > 0) {
+    io.err.write(
+      `${malformed.map((m) => `--config ${JSON.stringify(m)}: expected key=value`).join("\n")}\n${USAGE}\n`,
+    );
+    return 2;
+  }
   try {
     const result = await synth({ stack: values.stack ?? "dev", overrides: values.config, out: values.out });
     io.out.write(`${formatPlan(result, values.stack ?? "dev")}\n`);

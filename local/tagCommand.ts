@@ -3,10 +3,14 @@
 // against an emulator (`--endpoint`, or AWS_ENDPOINT_URL).
 import { DynamoDBClient } from "@aws-sdk/client-dynamodb";
 import { parseArgs } from "node:util";
-import { createEc2Client } from "../handler/ec2Client";
+import { CLIENT_CONFIG, bound, createEc2Client } from "../handler/awsClients";
+import { createRunDeadline } from "../handler/deadline";
+import { safetyMarginMs } from "../handler/lambdaHandler";
 import { dynamoLedger } from "../handler/ledger";
 import { jsonLogger, type Logger } from "../handler/ports";
-import { buildResponse, errorBody, type TaggerResponse } from "../handler/response";
+import { buildResponse, type TaggerResponse } from "../handler/response";
+import { describeError } from "../handler/errors";
+import { regionProblem } from "../infra/regions";
 import { tagBackups, type Progress, type TagReport } from "../handler/tagger";
 import {
   MAX_RETENTION_DAYS,
@@ -15,7 +19,7 @@ import {
   isRetentionDays,
 } from "../handler/tagRules";
 
-export const USAGE = `usage: npm run tag -- [--region R] [--retention-days N] [--extra-tags JSON] [--ledger-table NAME] [--dry-run] [--json] [--endpoint URL]
+export const USAGE = `usage: npm run tag -- [--region R] [--retention-days N] [--extra-tags JSON] [--ledger-table NAME] [--timeout SECONDS] [--dry-run] [--json] [--endpoint URL]
 
   --region R            AWS region (default: AWS_REGION or AWS_DEFAULT_REGION)
   --retention-days N    days from first tagging to DeleteOn, ${MIN_RETENTION_DAYS} to ${MAX_RETENTION_DAYS} (default 90)
@@ -23,6 +27,8 @@ export const USAGE = `usage: npm run tag -- [--region R] [--retention-days N] [-
   --ledger-table NAME   the stack's ledger (<prefix>-ledger): record what this run dates, so the
                         stack's expiry may delete it later; needs the function role's credentials.
                         Without it, what this run dates carries no proof and is never expired.
+  --timeout SECONDS     stop as the Lambda would at its timeout: calls in flight are cut at the
+                        safety margin and the run reports complete: false (default: no limit)
   --dry-run             plan and report, write nothing
   --json                print exactly the Lambda's response on stdout, logs on stderr
   --endpoint URL        EC2 endpoint, e.g. an emulator (default: AWS_ENDPOINT_URL or AWS)`;
@@ -41,6 +47,8 @@ interface Options {
   json: boolean;
   endpoint?: string;
   ledgerTable?: string;
+  /** Seconds, like the function's timeout; undefined for no limit. */
+  timeoutSeconds?: number;
 }
 
 /** The options, or the lines of a usage error. */
@@ -57,6 +65,7 @@ export function parseOptions(argv: string[], env: Io["env"]): Options | { errors
         json: { type: "boolean" },
         endpoint: { type: "string" },
         "ledger-table": { type: "string" },
+        timeout: { type: "string" },
       },
       strict: true,
       allowPositionals: false,
@@ -68,6 +77,8 @@ export function parseOptions(argv: string[], env: Io["env"]): Options | { errors
   const region = (values.region as string | undefined) ?? env.AWS_REGION ?? env.AWS_DEFAULT_REGION;
   if (!region) {
     errors.push("no region: pass --region or set AWS_REGION");
+  } else if (regionProblem(region)) {
+    errors.push(`--region ${JSON.stringify(region)}: ${regionProblem(region)}`);
   }
   const daysText = (values["retention-days"] as string | undefined) ?? "90";
   const retentionDays = Number(daysText);
@@ -103,11 +114,22 @@ export function parseOptions(argv: string[], env: Io["env"]): Options | { errors
       `--ledger-table ${JSON.stringify(ledgerTable)}: must be a DynamoDB table name (3 to 255 of letters, digits, _ - .)`,
     );
   }
+  const timeoutText = values.timeout as string | undefined;
+  const timeoutSeconds = timeoutText === undefined ? undefined : Number(timeoutText);
+  if (
+    timeoutText !== undefined &&
+    (!/^\d+$/.test(timeoutText) || (timeoutSeconds as number) < 10 || (timeoutSeconds as number) > 86_400)
+  ) {
+    errors.push(
+      `--timeout ${JSON.stringify(timeoutText)}: must be a whole number of seconds from 10 to 86400`,
+    );
+  }
   if (errors.length > 0) {
     return { errors };
   }
   return {
     ledgerTable,
+    timeoutSeconds,
     region: region as string,
     retentionDays,
     extraTags,
@@ -135,7 +157,7 @@ export function formatSummary(report: TagReport, response: TaggerResponse): stri
     `${response.message}. Retention ${report.retentionDays} days; new backups get DeleteOn=${report.deleteOn}.`,
   ];
   if (!report.complete) {
-    lines.push("Stopped early: run again to finish.");
+    lines.push(`Stopped early (${report.stopReason ?? "time"}): run again to finish.`);
   }
   for (const failure of report.failures) {
     lines.push(`  failed ${failure.id}: ${failure.code}: ${failure.message}`);
@@ -157,8 +179,19 @@ export async function main(argv: string[], io: Io): Promise<number> {
     return 2;
   }
   const where = { region: options.region, ...(options.endpoint ? { endpoint: options.endpoint } : {}) };
-  const ec2 = createEc2Client(where);
-  const db = options.ledgerTable ? new DynamoDBClient(where) : undefined;
+  // As in Lambda: every call bounded per attempt and, with --timeout, by the run's deadline.
+  const deadline = createRunDeadline();
+  const timeoutMs = (options.timeoutSeconds ?? Number.POSITIVE_INFINITY) * 1000;
+  const endsAt = Date.now() + timeoutMs;
+  const remainingMs = () => endsAt - Date.now();
+  const margin = Number.isFinite(timeoutMs) ? safetyMarginMs(timeoutMs) : 0;
+  if (Number.isFinite(timeoutMs)) {
+    deadline.start(endsAt - margin);
+  }
+  const ec2 = createEc2Client(where, deadline);
+  const db = options.ledgerTable
+    ? bound(new DynamoDBClient({ ...CLIENT_CONFIG, ...where }), deadline)
+    : undefined;
   const ledger = db && dynamoLedger(db, options.ledgerTable as string, options.region);
 
   // In --json mode every log line goes to stderr; otherwise only warnings and errors do.
@@ -181,7 +214,7 @@ export async function main(argv: string[], io: Io): Promise<number> {
         ec2,
         clock: () => new Date(),
         log,
-        remainingMs: () => Number.POSITIVE_INFINITY,
+        remainingMs,
         progress: options.json ? undefined : progressLine(io),
         ledger,
       },
@@ -189,7 +222,7 @@ export async function main(argv: string[], io: Io): Promise<number> {
         retentionDays: options.retentionDays,
         extraTags: options.extraTags,
         dryRun: options.dryRun,
-        safetyMarginMs: 0,
+        safetyMarginMs: margin,
       },
     );
     const response = buildResponse(report);
@@ -199,12 +232,13 @@ export async function main(argv: string[], io: Io): Promise<number> {
       io.err.write(io.err.isTTY ? "\n" : "");
       io.out.write(`${formatSummary(report, response)}\n`);
     }
-    return report.failureCount > 0 ? 1 : 0;
+    return report.failureCount > 0 || !report.complete ? 1 : 0;
   } catch (error) {
-    const body = errorBody(error);
-    log.error(body.message, body);
+    const { code, message } = describeError(error);
+    const text = `npm run tag failed: ${code}: ${message}`;
+    log.error(text, { code });
     if (!options.json) {
-      io.err.write(`${body.message}\n`);
+      io.err.write(`${text}\n`);
     }
     return 1;
   } finally {

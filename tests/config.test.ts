@@ -126,7 +126,11 @@ describe("stack config", () => {
       [{ memorySize: "64" }, 'ec2-backup-retention:memorySize = "64": must be an integer from 128 to 10240'],
       [
         { timeoutSeconds: "901" },
-        'ec2-backup-retention:timeoutSeconds = "901": must be an integer from 1 to 900',
+        'ec2-backup-retention:timeoutSeconds = "901": must be an integer from 10 to 900',
+      ],
+      [
+        { timeoutSeconds: "9" },
+        'ec2-backup-retention:timeoutSeconds = "9": must be an integer from 10 to 900; below 10 no call could finish an attempt',
       ],
       [
         { logRetentionDays: "10" },
@@ -208,6 +212,16 @@ describe("stack config", () => {
     for (const ok of ["us-east-1", "ap-southeast-4", "us-gov-west-1", "cn-north-1", "eusc-de-east-1"]) {
       expect(parseConfig({ "aws:region": ok }).ok, ok).to.be.true;
     }
+  });
+
+  it("checks aws:region against the same known-region list as regions, naming the closest", () => {
+    const errors = (parseConfig({ "aws:region": "xx-fake-1" }) as { errors: string[] }).errors;
+    expect(errors).to.have.length(1);
+    expect(errors[0]).to.match(/^aws:region = "xx-fake-1": not a known AWS region; closest: /);
+    const typo = (parseConfig({ "aws:region": "us-east-7" }) as { errors: string[] }).errors[0];
+    expect(typo).to.match(/closest: us-east-1, us-east-2/);
+    const inList = (parseConfig({ regions: '["eu-west-9"]' }) as { errors: string[] }).errors[0];
+    expect(inList).to.match(/unknown region "eu-west-9": not a known AWS region; closest: eu-west-1/);
   });
 
   it("lists every problem in one message", () => {

@@ -16,7 +16,7 @@ import { invokeArchive, invokeArchiveAsync, unpackArchive, type Invocation } fro
 import { findResource, lambdaArchive, loadStack } from "../local/pulumiMocks";
 import { dynamoLedger, newBatchId, type Ledger } from "../handler/ledger";
 import { createLedgerTable, emulatorDynamo, ledgerEntries } from "../local/ledgerTable";
-import { startProxy, withoutImage } from "./support/ec2Proxy";
+import { THROTTLED, startProxy, withoutImage } from "./support/ec2Proxy";
 import { createImage, createSnapshot, emulatorClient, seedPolicyCases, tagsById } from "../local/seedAccount";
 import { recordingLogger } from "./support/ec2Stub";
 import { emfLines, emfProblems } from "./support/emf";
@@ -516,6 +516,42 @@ describe("end to end: the serialized Lambda on the EC2 emulator", function () {
         await proxy.close();
       }
     });
+  });
+
+  describe("deadlines on the emulator, behind a proxy that stalls or throttles", () => {
+    const TIMEOUT_MS = 12_000;
+    for (const [label, intercept] of [
+      ["an endpoint that accepts and never answers", () => "stall" as const],
+      ["EC2 throttling every request", () => THROTTLED],
+    ] as const) {
+      it(`answers before a ${TIMEOUT_MS / 1000} s timeout against ${label}, with a summary and an EMF line`, async () => {
+        await resetAccount();
+        await createSnapshot(ec2);
+        const proxy = await startProxy(emulator.endpoint, { intercept });
+        try {
+          const result = await invokeAsync({
+            AWS_ENDPOINT_URL: proxy.endpoint,
+            INVOKE_TIMEOUT_MS: String(TIMEOUT_MS),
+            AWS_LAMBDA_LOG_LEVEL: "WARN",
+          });
+          expect(result.error).to.equal(undefined);
+          // Answered with time to spare: Lambda would not have killed it.
+          expect(result.msLeft).to.be.greaterThan(0);
+          expect(result.response).to.deep.include({ statusCode: 200, complete: false });
+          expect(result.response?.stop_reason).to.match(/^(time|timeout|throttled)/);
+          const lines = result.stdout
+            .split("\n")
+            .filter((l) => l.startsWith("{"))
+            .map((l) => JSON.parse(l));
+          expect(lines.find((l) => l.message === result.response?.message)).to.have.property("level", "WARN");
+          const [metrics] = emfLines(result.stdout);
+          expect(emfProblems(JSON.stringify(metrics))).to.deep.equal([]);
+          expect(metrics).to.deep.include({ RunComplete: 0, level: "WARN" });
+        } finally {
+          await proxy.close();
+        }
+      });
+    }
   });
 
   describe("metrics on the emulator", () => {

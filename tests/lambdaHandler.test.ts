@@ -158,8 +158,12 @@ describe("Lambda handler", () => {
     expect(response.failed[0]).to.deep.include({ id: "snap-1", code: "LedgerWriteFailed" });
   });
 
-  it("logs the seed's 500 body and throws when listing fails", async () => {
-    send.rejects(Object.assign(new Error("Request limit exceeded."), { name: "RequestLimitExceeded" }));
+  it("logs the seed's 500 body and throws when listing fails for a reason other than time or throttling", async () => {
+    send.rejects(
+      Object.assign(new Error("You are not authorized to perform this operation."), {
+        name: "UnauthorizedOperation",
+      }),
+    );
     const handler = createHandler();
     let thrown: unknown;
     await handler(scheduledEvent, context).catch((error) => (thrown = error));
@@ -168,9 +172,19 @@ describe("Lambda handler", () => {
     expect(errorLine).to.deep.include({
       level: "ERROR",
       statusCode: 500,
-      message: "Error in lambda execution: Request limit exceeded.",
+      message: "Error in lambda execution: You are not authorized to perform this operation.",
     });
     expect(errorLine.timestamp).to.match(/^\d{4}-\d{2}-\d{2}T/);
+  });
+
+  it("answers complete: false, with the reason, when EC2 throttles every attempt of the listing", async () => {
+    send.rejects(Object.assign(new Error("Request limit exceeded."), { name: "RequestLimitExceeded" }));
+    const response = await createHandler()(scheduledEvent, context);
+    expect(response).to.deep.include({ statusCode: 200, complete: false });
+    expect(response.stop_reason).to.equal(
+      "throttled: RequestLimitExceeded on every attempt (Request limit exceeded.)",
+    );
+    expect(response.message).to.include("stopped early, throttled");
   });
 
   it("fails every invocation with a message naming the variable when the environment is bad", async () => {

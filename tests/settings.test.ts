@@ -72,6 +72,31 @@ describe("Lambda environment", () => {
     );
   });
 
+  it("refuses what the stack refuses: both kinds switched off", () => {
+    expect(() => parseEnvironment({ ...OK, MANAGE_AMIS: "false", MANAGE_SNAPSHOTS: "false" })).to.throw(
+      'MANAGE_AMIS="false" and MANAGE_SNAPSHOTS="false": at least one kind must be managed',
+    );
+  });
+
+  it("refuses a variable that looks like ours but is not, naming the closest known one", () => {
+    expect(() => parseEnvironment({ ...OK, DRYRUN: "true" })).to.throw(
+      'DRYRUN="true": not a setting of this function; did you mean DRY_RUN?',
+    );
+    expect(() => parseEnvironment({ ...OK, RETENTON_DAYS: "30" })).to.throw("did you mean RETENTION_DAYS?");
+    expect(() => parseEnvironment({ ...OK, NOTICE_DAYS: "3" })).to.throw("did you mean EXPIRE_NOTICE_DAYS?");
+    // Lambda's, Node's and the system's own variables are not ours to judge.
+    expect(() =>
+      parseEnvironment({
+        ...OK,
+        AWS_REGION: "us-east-1",
+        LAMBDA_TASK_ROOT: "/var/task",
+        NODE_PATH: "/opt",
+        TZ: ":UTC",
+        LANG: "en_US.UTF-8",
+      }),
+    ).not.to.throw();
+  });
+
   it("parses the expiry switches, off by default, and refuses out-of-range guards", () => {
     expect(
       parseEnvironment({

@@ -89,6 +89,13 @@ describe("npm run synth", () => {
     expect(existsSync(out)).to.be.false;
   });
 
+  it("refuses --config without key=value as a usage error, exit 2, like every bad flag", async () => {
+    const io = capture();
+    expect(await main(["--config", "retentionDays"], io.io)).to.equal(2);
+    expect(io.err()).to.include('--config "retentionDays": expected key=value');
+    expect(io.err()).to.include("usage: npm run synth");
+  });
+
   it("refuses unknown flags with the usage", async () => {
     const io = capture();
     expect(await main(["--stak", "dev"], io.io)).to.equal(2);

@@ -30,6 +30,7 @@ describe("npm run tag", () => {
       json: false,
       endpoint: undefined,
       ledgerTable: undefined,
+      timeoutSeconds: undefined,
     });
     expect(
       parseOptions(["--ledger-table", "TagEC2Backups-ledger"], { AWS_REGION: "eu-west-1" }),
@@ -46,6 +47,8 @@ describe("npm run tag", () => {
       [["--extra-tags", '{"Retention":"x"}'], /--extra-tags .*written by the tagger itself/],
       [["--endpoint", "localhost:4566"], /--endpoint "localhost:4566": must be an http\(s\) URL/],
       [["--ledger-table", "a b"], /--ledger-table "a b": must be a DynamoDB table name/],
+      [["--region", "nowhere"], /--region "nowhere": not a known AWS region; closest: /],
+      [["--timeout", "5"], /--timeout "5": must be a whole number of seconds from 10 to 86400/],
       [[], /no region: pass --region or set AWS_REGION/],
     ];
     for (const [argv, message] of cases) {
@@ -53,6 +56,15 @@ describe("npm run tag", () => {
       expect(result, argv.join(" ")).to.have.property("errors");
       expect((result as { errors: string[] }).errors.join("\n"), argv.join(" ")).to.match(message);
     }
+  });
+
+  it("refuses an unknown region at once, exit 2, before any network contact", async () => {
+    const run = capture();
+    const started = Date.now();
+    // With a real region this would reach the network (or fail slowly without credentials).
+    expect(await main(["--region", "nowhere"], run.io)).to.equal(2);
+    expect(Date.now() - started).to.be.below(2_000);
+    expect(run.err()).to.include('--region "nowhere": not a known AWS region');
   });
 
   it("exits 2 on bad flags and contacts nothing", async () => {
@@ -140,6 +152,41 @@ describe("npm run tag", () => {
       expect(await main(args, without.io)).to.equal(0);
       expect(without.err()).to.include("No --ledger-table: backups this run dates carry no proof");
       expect((await tagsById(ec2))[unrecorded]).not.to.have.property("RetentionBatch");
+    });
+
+    it("--timeout stops as the Lambda would against a stalled endpoint, and labels failures by what ran", async () => {
+      const { startProxy } = await import("./support/ec2Proxy");
+      const proxy = await startProxy(emulator.endpoint, { intercept: () => "stall" });
+      try {
+        const run = capture();
+        const started = Date.now();
+        const code = await main(
+          ["--region", "us-east-1", "--endpoint", proxy.endpoint, "--timeout", "10", "--json"],
+          run.io,
+        );
+        expect(Date.now() - started).to.be.below(10_000);
+        expect(code).to.equal(1);
+        const response = JSON.parse(run.out());
+        expect(response).to.deep.include({ complete: false });
+        expect(response.stop_reason).to.match(/^(time|timeout)/);
+      } finally {
+        await proxy.close();
+      }
+      // A failure that is not about time: labelled by the command, not as a Lambda's.
+      const denied = await startProxy(emulator.endpoint, {
+        intercept: () => ({
+          status: 403,
+          body: '<?xml version="1.0" encoding="UTF-8"?><Response><Errors><Error><Code>UnauthorizedOperation</Code><Message>You are not authorized to perform this operation.</Message></Error></Errors><RequestID>r</RequestID></Response>',
+        }),
+      });
+      try {
+        const run = capture();
+        expect(await main(["--region", "us-east-1", "--endpoint", denied.endpoint], run.io)).to.equal(1);
+        expect(run.err()).to.include("npm run tag failed: UnauthorizedOperation: You are not authorized");
+        expect(run.err()).not.to.include("Error in lambda execution");
+      } finally {
+        await denied.close();
+      }
     });
 
     it("shows progress and a summary table, and --dry-run writes nothing", async () => {

@@ -221,12 +221,56 @@ describe("tagger against a stubbed EC2 client", () => {
     ]);
   });
 
-  it("throws when listing fails, so Lambda records an error", async () => {
+  it("throws when listing fails for a reason other than time, throttling or a stall, so Lambda records an error", async () => {
     const ec2 = stubEc2();
-    ec2.send.rejects(Object.assign(new Error("Rate exceeded"), { name: "RequestLimitExceeded" }));
-    await run(ec2)
-      .report.then(() => expect.fail("expected a rejection"))
-      .catch((error: Error) => expect(error.message).to.equal("Rate exceeded"));
+    ec2.send.rejects(Object.assign(new Error("not authorized"), { name: "UnauthorizedOperation" }));
+    let thrown: Error | undefined;
+    await run(ec2).report.catch((error: Error) => (thrown = error));
+    expect(thrown?.message).to.equal("not authorized");
+  });
+
+  it("stops with complete: false and says why when listing is throttled, timed out or unavailable", async () => {
+    const cases: [Error, RegExp][] = [
+      [
+        Object.assign(new Error("Rate exceeded"), { name: "RequestLimitExceeded" }),
+        /^throttled: RequestLimitExceeded/,
+      ],
+      [Object.assign(new Error("no answer in 5000 ms"), { name: "TimeoutError" }), /^timeout: /],
+      [
+        Object.assign(new Error("Service Unavailable"), {
+          name: "Unavailable",
+          $metadata: { httpStatusCode: 503 },
+        }),
+        /^unavailable: /,
+      ],
+      [Object.assign(new Error("Request aborted"), { name: "AbortError" }), /^time: /],
+    ];
+    for (const [error, reason] of cases) {
+      const ec2 = stubEc2();
+      ec2.send.rejects(error);
+      const { report, lines } = run(ec2);
+      const result = await report;
+      expect(result.complete, error.name).to.be.false;
+      expect(result.stopReason, error.name).to.match(reason);
+      expect(lines.find((l) => l.level === "WARN")?.message, error.name).to.match(/^stopping early: /);
+    }
+  });
+
+  it("counts writes cut by the deadline as not reached, not as failures", async () => {
+    const ec2 = stubEc2({
+      snapshots: manyResources("snap", 3),
+      beforeCommand: (name) => {
+        if (name === "CreateTagsCommand") {
+          throw Object.assign(new Error("Request aborted"), { name: "AbortError" });
+        }
+      },
+    });
+    const result = await run(ec2).report;
+    expect(ec2.sent("DescribeSnapshotsCommand")).to.have.length(1);
+    expect(result.snapshots.listed).to.equal(3);
+    expect(result.failureCount).to.equal(0);
+    expect(result.complete).to.be.false;
+    expect(result.stopReason).to.match(/^time: /);
   });
 
   describe("proof of authorship", () => {

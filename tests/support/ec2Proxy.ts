@@ -5,6 +5,8 @@ import { createServer, type IncomingMessage } from "node:http";
 import type { AddressInfo } from "node:net";
 
 export interface ProxyHooks {
+  /** Answers an EC2 request instead of the emulator, or leaves it hanging ("stall"). */
+  intercept?(action: string, params: URLSearchParams): { status: number; body: string } | "stall" | undefined;
   /** Runs before an EC2 query-protocol request is forwarded. */
   before?(action: string, params: URLSearchParams): Promise<void> | void;
   /** Rewrites the emulator's answer to an EC2 request. */
@@ -38,6 +40,15 @@ export async function startProxy(upstream: string, hooks: ProxyHooks = {}): Prom
       const action = params.get("Action") ?? "";
       if (action) {
         requests.push({ action, params });
+        const answer = hooks.intercept?.(action, params);
+        if (answer === "stall") {
+          return;
+        }
+        if (answer) {
+          response.writeHead(answer.status, { "content-type": "text/xml" });
+          response.end(answer.body);
+          return;
+        }
         await hooks.before?.(action, params);
       }
       const headers = Object.fromEntries(
@@ -66,7 +77,12 @@ export async function startProxy(upstream: string, hooks: ProxyHooks = {}): Prom
   return {
     endpoint: `http://127.0.0.1:${port}`,
     requests,
-    close: () => new Promise((resolve) => server.close(() => resolve())),
+    close: () =>
+      new Promise((resolve) => {
+        server.close(() => resolve());
+        // Stalled requests hold their connections open; the test is over.
+        server.closeAllConnections();
+      }),
   };
 }
 
@@ -95,3 +111,9 @@ export function withoutImage(body: string, imageId: string): string {
   const kept = items.filter((item) => !item.includes(`<imageId>${imageId}</imageId>`));
   return `${body.slice(0, open)}<imagesSet>${kept.join("")}${body.slice(close)}`;
 }
+
+/** EC2's answer when the request budget is spent. */
+export const THROTTLED = {
+  status: 503,
+  body: '<?xml version="1.0" encoding="UTF-8"?><Response><Errors><Error><Code>RequestLimitExceeded</Code><Message>Request limit exceeded.</Message></Error></Errors><RequestID>throttled</RequestID></Response>',
+};
