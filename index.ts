@@ -1,54 +1,65 @@
-// The stack: read config, build one tagger (or one per region), export what operators look for.
-import * as aws from "@pulumi/aws";
+// The stack: read config, build one tagger per region, export what operators look for.
 import { BackupTagger } from "./infra/backupTagger";
 import { loadConfig } from "./infra/config";
+import { regionProvider } from "./infra/providers";
 
 const config = loadConfig();
 
-// One region: the default provider and the resource names every existing stack already has.
-const single = config.regions.length === 0 ? new BackupTagger("tagger", config) : undefined;
+/**
+ * One naming scheme however many regions: region R's resources are `tagger-R-...` whether the
+ * stack has `aws:region: R` alone, `regions: [R]` or `regions: [R, S]`, so adding or removing a
+ * region never touches another. The stack's own `aws:region` is served by the default provider,
+ * exactly as before, and keeps the names stacks deployed before this scheme used (`tagger-...`) as
+ * aliases; Pulumi carries a component's alias to children named after it. Every other region gets
+ * an explicit provider with all of the stack's `aws:` settings.
+ */
+const LEGACY_NAME = "tagger";
 
-// Several regions: an explicit provider and a full set of resources per region.
-const perRegion = Object.fromEntries(
-  config.regions.map((region) => {
-    const provider = new aws.Provider(`aws-${region}`, { region: region as aws.Region });
+const taggers = Object.fromEntries(
+  config.targetRegions.map((region) => {
+    const primary = region === config.awsRegion;
     const tagger = new BackupTagger(
       `tagger-${region}`,
-      { ...config, region, dashboardName: `${config.namePrefix}-${region}` },
-      { providers: [provider] },
+      {
+        ...config,
+        region,
+        // Dashboards are account-wide: the region keeps each stack's (and each region's) apart.
+        dashboardName: `${config.namePrefix}-${region}`,
+        alarmTopicArn: config.alarmTopicArns[region] ?? config.alarmTopicArn,
+      },
+      primary ? { aliases: [{ name: LEGACY_NAME }] } : { providers: [regionProvider(region)] },
     );
     return [region, tagger];
   }),
 );
 
-export const functionName = single?.functionName;
-export const functionArn = single?.functionArn;
-export const roleArn = single?.roleArn;
-export const logGroupName = single?.logGroupName;
-export const ruleName = single?.ruleName;
+const only = config.targetRegions.length === 1 ? taggers[config.targetRegions[0]] : undefined;
+
+export const functionName = only?.functionName;
+export const functionArn = only?.functionArn;
+export const roleArn = only?.roleArn;
+export const logGroupName = only?.logGroupName;
+export const ruleName = only?.ruleName;
 export const schedule = config.schedule;
 export const retentionDays = config.retentionDays;
-export const failedRunsQueueUrl = single?.failedRunsQueueUrl;
-export const alarmTopicArn = single?.alarmTopicArn;
-export const dashboardName = single?.dashboardName;
-export const ledgerTableName = single?.ledgerTableName;
-/** With `regions`: every output above, keyed by region. */
-export const regions =
-  config.regions.length === 0
-    ? undefined
-    : Object.fromEntries(
-        Object.entries(perRegion).map(([region, t]) => [
-          region,
-          {
-            functionName: t.functionName,
-            functionArn: t.functionArn,
-            roleArn: t.roleArn,
-            logGroupName: t.logGroupName,
-            ruleName: t.ruleName,
-            failedRunsQueueUrl: t.failedRunsQueueUrl,
-            alarmTopicArn: t.alarmTopicArn,
-            dashboardName: t.dashboardName,
-            ledgerTableName: t.ledgerTableName,
-          },
-        ]),
-      );
+export const failedRunsQueueUrl = only?.failedRunsQueueUrl;
+export const alarmTopicArn = only?.alarmTopicArn;
+export const dashboardName = only?.dashboardName;
+export const ledgerTableName = only?.ledgerTableName;
+/** Every output above, keyed by region. */
+export const regions = Object.fromEntries(
+  Object.entries(taggers).map(([region, t]) => [
+    region,
+    {
+      functionName: t.functionName,
+      functionArn: t.functionArn,
+      roleArn: t.roleArn,
+      logGroupName: t.logGroupName,
+      ruleName: t.ruleName,
+      failedRunsQueueUrl: t.failedRunsQueueUrl,
+      alarmTopicArn: t.alarmTopicArn,
+      dashboardName: t.dashboardName,
+      ledgerTableName: t.ledgerTableName,
+    },
+  ]),
+);

@@ -3,7 +3,12 @@
 import * as pulumi from "@pulumi/pulumi";
 import { MAX_RETENTION_DAYS, MIN_RETENTION_DAYS, extraTagProblems } from "../handler/tagRules";
 import { parseJsonText, readFlag, readInteger } from "./configReaders";
-import { OPERATIONS_DEFAULTS, parseOperationsConfig, type OperationsConfig } from "./operationsConfig";
+import {
+  OPERATIONS_DEFAULTS,
+  TOPIC_ARN,
+  parseOperationsConfig,
+  type OperationsConfig,
+} from "./operationsConfig";
 import { regionProblem } from "./regions";
 import { scheduleProblem } from "./schedule";
 import { SCOPE_DEFAULTS, parseScopeConfig, type ScopeConfig } from "./scopeConfig";
@@ -11,6 +16,10 @@ import { SCOPE_DEFAULTS, parseScopeConfig, type ScopeConfig } from "./scopeConfi
 export interface StackConfig extends OperationsConfig, ScopeConfig {
   /** The AWS region the stack deploys to and the tagger works in (`aws:region`; with `regions`, each of them). */
   region: string;
+  /** The stack's `aws:region`, served by the default provider; undefined when only `regions` is set. */
+  awsRegion: string | undefined;
+  /** Every region the stack covers: `regions`, or `aws:region` alone. */
+  targetRegions: string[];
   /** Days from first tagging to DeleteOn. */
   retentionDays: number;
   /** EventBridge schedule expression. */
@@ -150,6 +159,9 @@ export function parseConfig(raw: RawConfig, project = "ec2-backup-retention"): P
     namePrefix,
   });
 
+  const targetRegions = scope.regions.length > 0 ? scope.regions : region === undefined ? [] : [region];
+  alarmTopicProblems(operations, targetRegions).forEach(([key, value, why]) => bad(key, value, why));
+
   for (const key of Object.keys(raw)) {
     if (!key.includes(":") && !(PROJECT_KEYS as string[]).includes(key)) {
       bad(key, raw[key], `unknown key; the known keys are ${PROJECT_KEYS.join(", ")}`);
@@ -163,6 +175,8 @@ export function parseConfig(raw: RawConfig, project = "ec2-backup-retention"): P
     ok: true,
     config: {
       region: region as string,
+      awsRegion: raw["aws:region"],
+      targetRegions,
       retentionDays,
       schedule,
       logRetentionDays,
@@ -175,6 +189,56 @@ export function parseConfig(raw: RawConfig, project = "ec2-backup-retention"): P
       ...scope,
     },
   };
+}
+
+/** The region of an SNS topic ARN (arn:<partition>:sns:<region>:<account>:<name>). */
+const topicRegion = (arn: string) => arn.split(":")[3];
+
+/**
+ * CloudWatch alarms notify topics in their own region only: a topic per region, each in its
+ * region; one `alarmTopicArn` only for a stack of one region, and in that region.
+ */
+function alarmTopicProblems(
+  operations: OperationsConfig,
+  regions: string[],
+): [key: string, value: string, why: string][] {
+  const problems: [string, string, string][] = [];
+  const { alarmTopicArn, alarmTopicArns } = operations;
+  if (alarmTopicArn !== "" && Object.keys(alarmTopicArns).length > 0) {
+    problems.push(["alarmTopicArn", alarmTopicArn, "set alarmTopicArn or alarmTopicArns, not both"]);
+  } else if (alarmTopicArn !== "" && regions.length > 1) {
+    problems.push([
+      "alarmTopicArn",
+      alarmTopicArn,
+      `one topic cannot serve the alarms of ${regions.join(", ")}: CloudWatch alarms notify topics in their own region only; set alarmTopicArns to a JSON map of region to topic ARN instead`,
+    ]);
+  } else if (
+    TOPIC_ARN.test(alarmTopicArn) &&
+    regions.length === 1 &&
+    topicRegion(alarmTopicArn) !== regions[0]
+  ) {
+    problems.push([
+      "alarmTopicArn",
+      alarmTopicArn,
+      `is in ${topicRegion(alarmTopicArn)}, but the alarms are in ${regions[0]}: CloudWatch alarms notify topics in their own region only`,
+    ]);
+  }
+  for (const [region, arn] of Object.entries(alarmTopicArns)) {
+    if (!regions.includes(region)) {
+      problems.push([
+        "alarmTopicArns",
+        JSON.stringify(alarmTopicArns),
+        `${region} is not one of the stack's regions (${regions.join(", ")})`,
+      ]);
+    } else if (topicRegion(arn) !== region) {
+      problems.push([
+        "alarmTopicArns",
+        JSON.stringify(alarmTopicArns),
+        `the topic for ${region} is in ${topicRegion(arn)}: CloudWatch alarms notify topics in their own region only`,
+      ]);
+    }
+  }
+  return problems;
 }
 
 /** The message of the one error bad config stops the program with. */

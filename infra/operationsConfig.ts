@@ -1,7 +1,7 @@
 // The operations half of the stack config: logging, metrics, alarms, dashboard. Pure, like
 // parseConfig, which calls it with the same `bad` reporter so one error lists every problem.
 import { namespaceProblem } from "../handler/settings";
-import { readFlag, readInteger, type Bad } from "./configReaders";
+import { parseJsonText, readFlag, readInteger, type Bad } from "./configReaders";
 
 export interface OperationsConfig {
   /** Lambda application log level. */
@@ -12,6 +12,8 @@ export interface OperationsConfig {
   alarms: boolean;
   /** An existing SNS topic for the alarms; "" creates one. */
   alarmTopicArn: string;
+  /** Existing SNS topics by region, for stacks covering several regions; {} creates one per region. */
+  alarmTopicArns: Record<string, string>;
   /** An email address to subscribe to the alarm topic; "" subscribes none. */
   alarmEmail: string;
   /** The Duration alarm fires above this. */
@@ -29,6 +31,7 @@ export const OPERATIONS_DEFAULTS: OperationsConfig = {
   metricsNamespace: "",
   alarms: true,
   alarmTopicArn: "",
+  alarmTopicArns: {},
   alarmEmail: "",
   alarmDurationSeconds: 60,
   alarmMissingRunHours: 0,
@@ -39,7 +42,7 @@ export const OPERATIONS_DEFAULTS: OperationsConfig = {
 export const LOG_LEVELS = ["TRACE", "DEBUG", "INFO", "WARN", "ERROR", "FATAL"];
 /** CloudWatch evaluates an hourly alarm over at most 7 days. */
 export const MAX_MISSING_RUN_HOURS = 168;
-const TOPIC_ARN = /^arn:aws[a-z-]*:sns:[a-z0-9-]+:\d{12}:[A-Za-z0-9_-]{1,256}$/;
+export const TOPIC_ARN = /^arn:aws[a-z-]*:sns:[a-z0-9-]+:\d{12}:[A-Za-z0-9_-]{1,256}$/;
 const EMAIL = /^[^@\s]+@[^@\s]+\.[^@\s]+$/;
 const RATE = /^rate\((\d+) (minute|hour|day)s?\)$/;
 
@@ -83,6 +86,30 @@ export function parseOperationsConfig(
       alarmTopicArn,
       "must be an SNS topic ARN, arn:aws:sns:<region>:<account>:<name>, or empty to create one",
     );
+  }
+  let alarmTopicArns: Record<string, string> = {};
+  if (raw.alarmTopicArns !== undefined) {
+    const parsed = parseJsonText(raw.alarmTopicArns);
+    const value = parsed.ok ? parsed.value : undefined;
+    const isMap = typeof value === "object" && value !== null && !Array.isArray(value);
+    const bad_ = isMap
+      ? Object.entries(value).filter(([, arn]) => typeof arn !== "string" || !TOPIC_ARN.test(arn))
+      : [];
+    if (!isMap) {
+      bad(
+        "alarmTopicArns",
+        raw.alarmTopicArns,
+        'must be a JSON object of region to SNS topic ARN, e.g. {"eu-west-1":"arn:aws:sns:eu-west-1:<account>:<name>"}',
+      );
+    } else if (bad_.length > 0) {
+      bad(
+        "alarmTopicArns",
+        raw.alarmTopicArns,
+        `${bad_.map(([region]) => JSON.stringify(region)).join(", ")}: must map to an SNS topic ARN`,
+      );
+    } else {
+      alarmTopicArns = value as Record<string, string>;
+    }
   }
   const alarmEmail = raw.alarmEmail ?? "";
   if (alarmEmail !== "" && !EMAIL.test(alarmEmail)) {
@@ -128,6 +155,7 @@ export function parseOperationsConfig(
     metricsNamespace,
     alarms,
     alarmTopicArn,
+    alarmTopicArns,
     alarmEmail,
     alarmDurationSeconds,
     alarmMissingRunHours,

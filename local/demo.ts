@@ -106,14 +106,15 @@ export async function runDemo(argv: string[], io: DemoIo): Promise<number> {
     const ec2 = emulatorClient(endpoint);
     await seedDemoAccount(ec2);
     const result = await synth({ stack: "dev" });
-    const archive = unpackArchive(result.archives["tagger-function"]);
+    const [archiveFiles] = Object.values(result.archives);
+    const archive = unpackArchive(archiveFiles);
     removeArchive = archive.remove;
     const environment: Record<string, string> = findResource("aws:lambda/function:Function").inputs
       .environment.variables;
     // The ledger the stack would create beside the function (proof of authorship for expiry).
     await createLedgerTable(endpoint, environment.LEDGER_TABLE, result.config["aws:region"]);
     io.out.write(
-      `Synthesized stack dev: ${result.resources.length} resources; the function's archive is ${Object.keys(result.archives["tagger-function"]).join(", ")}\n` +
+      `Synthesized stack dev: ${result.resources.length} resources; the function's archive is ${Object.keys(archiveFiles).join(", ")}\n` +
         `Environment: ${JSON.stringify(environment)}\n\n`,
     );
     const invoke = (): Invocation =>

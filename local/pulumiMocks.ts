@@ -16,6 +16,39 @@ export interface Registered {
 
 export const registered: Registered[] = [];
 
+/** What the engine would be told: each resource's URN, parent and aliases, as the SDK sent them. */
+export interface Registration {
+  type: string;
+  name: string;
+  urn: string;
+  parent: string;
+  /** Alias specs, e.g. { name: "tagger" } (no parent, type or stack given means "the same"). */
+  aliases: { name?: string; type?: string; parenturn?: string; noparent?: boolean }[];
+}
+export const registrations: Registration[] = [];
+
+/** Records what the SDK sends the (mock) monitor, around its own handling. */
+function recordRegistrations(): void {
+  const monitor = (pulumi.runtime as unknown as { getMonitor(): Record<string, unknown> }).getMonitor();
+  const register = monitor.registerResource as (req: any, callback: any) => void; // eslint-disable-line @typescript-eslint/no-explicit-any
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any
+  monitor.registerResource = (req: any, callback: (error: unknown, response: any) => void) =>
+    register.call(monitor, req, (error: unknown, response: { getUrn(): string } | undefined) => {
+      if (!error && response) {
+        registrations.push({
+          type: req.getType(),
+          name: req.getName(),
+          urn: response.getUrn(),
+          parent: req.getParent(),
+          aliases: (req.getAliasesList?.() ?? []).map(
+            (alias: { getSpec?: () => { toObject(): object } }) => alias.getSpec?.()?.toObject() ?? {},
+          ),
+        });
+      }
+      callback(error, response);
+    });
+}
+
 function arnFor(
   type: string,
   inputs: Record<string, unknown>,
@@ -51,6 +84,7 @@ export function setUpMocks(
   region = config["aws:region"] ?? "us-east-1",
 ): void {
   registered.length = 0;
+  registrations.length = 0;
   const providerRegions = new Map<string, string>();
   const all: Record<string, string> = {};
   for (const [key, value] of Object.entries(config)) {
@@ -95,6 +129,7 @@ export function setUpMocks(
     STACK,
     false,
   );
+  recordRegistrations();
 }
 
 /** Resolves Outputs nested in plain objects (outputs keyed by region). */
@@ -154,9 +189,7 @@ export async function loadStack(config: Record<string, string>): Promise<StackOu
 }
 
 /** The files of the mocked CallbackFunction's `code` archive: exactly what Pulumi would upload. */
-export async function lambdaArchive(
-  functionResourceName = "tagger-function",
-): Promise<Record<string, string>> {
+export async function lambdaArchive(functionResourceName?: string): Promise<Record<string, string>> {
   const fn = findResource("aws:lambda/function:Function", functionResourceName);
   const assets = (await fn.inputs.code.assets) as Record<string, { text?: Promise<string>; path?: string }>;
   const files: Record<string, string> = {};

@@ -19,7 +19,13 @@ describe("stack config", () => {
     // alarmMissingRunHours 0 means "derive it": 24 hours between runs plus one.
     expect(parseConfig(region)).to.deep.equal({
       ok: true,
-      config: { region: "eu-west-1", ...DEFAULTS, alarmMissingRunHours: 25 },
+      config: {
+        region: "eu-west-1",
+        awsRegion: "eu-west-1",
+        targetRegions: ["eu-west-1"],
+        ...DEFAULTS,
+        alarmMissingRunHours: 25,
+      },
     });
   });
 
@@ -59,13 +65,15 @@ describe("stack config", () => {
 
   it("parses every key", () => {
     const result = parseConfig({
-      ...region,
+      "aws:region": "ap-southeast-2",
       ...EVERY_KEY_SET,
     });
     expect(result).to.deep.equal({
       ok: true,
       config: {
-        region: "eu-west-1",
+        region: "ap-southeast-2",
+        awsRegion: "ap-southeast-2",
+        targetRegions: ["ap-southeast-2"],
         retentionDays: 30,
         schedule: "cron(0 2 * * ? *)",
         logRetentionDays: 90,
@@ -77,7 +85,8 @@ describe("stack config", () => {
         logLevel: "DEBUG",
         metricsNamespace: "Backups/Tagger",
         alarms: true,
-        alarmTopicArn: "arn:aws:sns:us-east-1:123456789012:ops-alerts",
+        alarmTopicArn: "arn:aws:sns:ap-southeast-2:123456789012:ops-alerts",
+        alarmTopicArns: {},
         alarmEmail: "ops@example.com",
         alarmDurationSeconds: 120,
         alarmMissingRunHours: 25,

@@ -21,29 +21,29 @@ describe("stack under Pulumi's mock runtime", () => {
 
   it("registers the components and exactly their children", () => {
     expect(registered.map((r) => `${r.type} ${r.name}`).sort()).to.deep.equal([
-      "aws:cloudwatch/dashboard:Dashboard tagger-monitoring-dashboard",
-      "aws:cloudwatch/eventRule:EventRule tagger-schedule",
-      "aws:cloudwatch/eventTarget:EventTarget tagger-target",
-      "aws:cloudwatch/logGroup:LogGroup tagger-logs",
-      "aws:cloudwatch/metricAlarm:MetricAlarm tagger-monitoring-alarm-duration",
-      "aws:cloudwatch/metricAlarm:MetricAlarm tagger-monitoring-alarm-error-rate",
-      "aws:cloudwatch/metricAlarm:MetricAlarm tagger-monitoring-alarm-errors",
-      "aws:cloudwatch/metricAlarm:MetricAlarm tagger-monitoring-alarm-incomplete-run",
-      "aws:cloudwatch/metricAlarm:MetricAlarm tagger-monitoring-alarm-no-recent-run",
-      "aws:cloudwatch/metricAlarm:MetricAlarm tagger-monitoring-alarm-tag-failures",
-      "aws:dynamodb/resourcePolicy:ResourcePolicy tagger-ledger-policy",
-      "aws:dynamodb/table:Table tagger-ledger",
-      "aws:iam/role:Role tagger-role",
-      "aws:iam/rolePolicy:RolePolicy tagger-policy",
-      "aws:lambda/function:Function tagger-function",
-      "aws:lambda/functionEventInvokeConfig:FunctionEventInvokeConfig tagger-async",
-      "aws:lambda/permission:Permission tagger-invoke",
-      "aws:sns/topic:Topic tagger-monitoring-alarm-topic",
-      "aws:sqs/queue:Queue tagger-failed-runs",
-      "aws:sqs/queue:Queue tagger-schedule-dlq",
-      "aws:sqs/queuePolicy:QueuePolicy tagger-schedule-dlq-policy",
-      "ec2-backup-retention:index:BackupTagger tagger",
-      "ec2-backup-retention:index:TaggerMonitoring tagger-monitoring",
+      "aws:cloudwatch/dashboard:Dashboard tagger-eu-west-1-monitoring-dashboard",
+      "aws:cloudwatch/eventRule:EventRule tagger-eu-west-1-schedule",
+      "aws:cloudwatch/eventTarget:EventTarget tagger-eu-west-1-target",
+      "aws:cloudwatch/logGroup:LogGroup tagger-eu-west-1-logs",
+      "aws:cloudwatch/metricAlarm:MetricAlarm tagger-eu-west-1-monitoring-alarm-duration",
+      "aws:cloudwatch/metricAlarm:MetricAlarm tagger-eu-west-1-monitoring-alarm-error-rate",
+      "aws:cloudwatch/metricAlarm:MetricAlarm tagger-eu-west-1-monitoring-alarm-errors",
+      "aws:cloudwatch/metricAlarm:MetricAlarm tagger-eu-west-1-monitoring-alarm-incomplete-run",
+      "aws:cloudwatch/metricAlarm:MetricAlarm tagger-eu-west-1-monitoring-alarm-no-recent-run",
+      "aws:cloudwatch/metricAlarm:MetricAlarm tagger-eu-west-1-monitoring-alarm-tag-failures",
+      "aws:dynamodb/resourcePolicy:ResourcePolicy tagger-eu-west-1-ledger-policy",
+      "aws:dynamodb/table:Table tagger-eu-west-1-ledger",
+      "aws:iam/role:Role tagger-eu-west-1-role",
+      "aws:iam/rolePolicy:RolePolicy tagger-eu-west-1-policy",
+      "aws:lambda/function:Function tagger-eu-west-1-function",
+      "aws:lambda/functionEventInvokeConfig:FunctionEventInvokeConfig tagger-eu-west-1-async",
+      "aws:lambda/permission:Permission tagger-eu-west-1-invoke",
+      "aws:sns/topic:Topic tagger-eu-west-1-monitoring-alarm-topic",
+      "aws:sqs/queue:Queue tagger-eu-west-1-failed-runs",
+      "aws:sqs/queue:Queue tagger-eu-west-1-schedule-dlq",
+      "aws:sqs/queuePolicy:QueuePolicy tagger-eu-west-1-schedule-dlq-policy",
+      "ec2-backup-retention:index:BackupTagger tagger-eu-west-1",
+      "ec2-backup-retention:index:TaggerMonitoring tagger-eu-west-1-monitoring",
     ]);
   });
 
@@ -63,7 +63,7 @@ describe("stack under Pulumi's mock runtime", () => {
 
   it("gives the role one inline policy: least privilege, scoped by ARN, tag keys and log group", () => {
     const policy = findResource("aws:iam/rolePolicy:RolePolicy");
-    expect(policy.inputs.role).to.equal("tagger-role-id");
+    expect(policy.inputs.role).to.equal(`tagger-${REGION}-role-id`);
     const document = JSON.parse(policy.inputs.policy);
     const actions: string[] = document.Statement.flatMap((s: { Action: string[] }) => s.Action);
     expect(actions.every((a) => !a.includes("*"))).to.be.true;
@@ -208,8 +208,21 @@ describe("stack under Pulumi's mock runtime", () => {
       retentionDays: 90,
       failedRunsQueueUrl: `https://sqs.${REGION}.amazonaws.com/${ACCOUNT}/TagEC2Backups-failed-runs`,
       alarmTopicArn: `arn:aws:sns:${REGION}:${ACCOUNT}:TagEC2Backups-alarms`,
-      dashboardName: "TagEC2Backups",
+      dashboardName: `TagEC2Backups-${REGION}`,
       ledgerTableName: "TagEC2Backups-ledger",
+      regions: {
+        [REGION]: {
+          functionName: "TagEC2Backups",
+          functionArn: `arn:aws:lambda:${REGION}:${ACCOUNT}:function:TagEC2Backups`,
+          roleArn: `arn:aws:iam::${ACCOUNT}:role/TagEC2BackupsLambdaRole-${REGION}`,
+          logGroupName: "/aws/lambda/TagEC2Backups",
+          ruleName: "TagEC2Backups-DailyEC2BackupTagger",
+          failedRunsQueueUrl: `https://sqs.${REGION}.amazonaws.com/${ACCOUNT}/TagEC2Backups-failed-runs`,
+          alarmTopicArn: `arn:aws:sns:${REGION}:${ACCOUNT}:TagEC2Backups-alarms`,
+          dashboardName: `TagEC2Backups-${REGION}`,
+          ledgerTableName: "TagEC2Backups-ledger",
+        },
+      },
     });
   });
 });
@@ -220,7 +233,7 @@ describe("operations under Pulumi's mock runtime", () => {
   });
 
   const alarm = (key: string) =>
-    findResource("aws:cloudwatch/metricAlarm:MetricAlarm", `tagger-monitoring-alarm-${key}`).inputs;
+    findResource("aws:cloudwatch/metricAlarm:MetricAlarm", `tagger-${REGION}-monitoring-alarm-${key}`).inputs;
   const topicArn = `arn:aws:sns:${REGION}:${ACCOUNT}:TagEC2Backups-alarms`;
   const lambdaMetric = { namespace: "AWS/Lambda", dimensions: { FunctionName: "TagEC2Backups" } };
   const ourMetric = { namespace: "TagEC2Backups", dimensions: { FunctionName: "TagEC2Backups" } };
@@ -322,7 +335,7 @@ describe("operations under Pulumi's mock runtime", () => {
   });
 
   it("retries failed asynchronous runs twice, then keeps them 14 days in an encrypted queue", () => {
-    const queue = findResource("aws:sqs/queue:Queue", "tagger-failed-runs").inputs;
+    const queue = findResource("aws:sqs/queue:Queue", `tagger-${REGION}-failed-runs`).inputs;
     expect(queue).to.deep.include({
       name: "TagEC2Backups-failed-runs",
       messageRetentionSeconds: 1_209_600,
@@ -347,7 +360,7 @@ describe("operations under Pulumi's mock runtime", () => {
   });
 
   it("gives the schedule's target a retry policy and a dead-letter queue only that rule may write to", () => {
-    const dlq = findResource("aws:sqs/queue:Queue", "tagger-schedule-dlq").inputs;
+    const dlq = findResource("aws:sqs/queue:Queue", `tagger-${REGION}-schedule-dlq`).inputs;
     expect(dlq).to.deep.include({ messageRetentionSeconds: 1_209_600, sqsManagedSseEnabled: true });
     const dlqArn = `arn:aws:sqs:${REGION}:${ACCOUNT}:TagEC2Backups-schedule-dlq`;
     expect(findResource("aws:cloudwatch/eventTarget:EventTarget").inputs).to.deep.include({
@@ -385,7 +398,8 @@ describe("operations under Pulumi's mock runtime", () => {
 
   it("deploys a dashboard whose widgets chart the function's and the tagger's metrics", () => {
     const dashboard = findResource("aws:cloudwatch/dashboard:Dashboard").inputs;
-    expect(dashboard.dashboardName).to.equal("TagEC2Backups");
+    // Dashboards are account-wide: the name carries the region, so stacks per region never collide.
+    expect(dashboard.dashboardName).to.equal(`TagEC2Backups-${REGION}`);
     const body = JSON.parse(dashboard.dashboardBody);
     const metricNames = body.widgets.flatMap((w: { properties: { metrics: string[][] } }) =>
       w.properties.metrics.map((m) => m[1]),
@@ -473,7 +487,7 @@ describe("stack config reaches the resources", () => {
       EXPIRE_NOTICE_DAYS: "14",
       ADOPT_UNPROVEN_TAGS: "true",
       LEDGER_TABLE: "TagBackupsProd-ledger",
-      NOTICE_TOPIC_ARN: "arn:aws:sns:us-east-1:123456789012:ops-alerts",
+      NOTICE_TOPIC_ARN: "arn:aws:sns:ap-southeast-2:123456789012:ops-alerts",
     });
     // expire on: deletion rights, scoped by ARN and by our Retention tag on the resource.
     const expiring = JSON.parse(findResource("aws:iam/rolePolicy:RolePolicy").inputs.policy).Statement.find(
@@ -495,13 +509,13 @@ describe("stack config reaches the resources", () => {
     );
     expect(notice).to.deep.include({
       Action: ["sns:Publish"],
-      Resource: "arn:aws:sns:us-east-1:123456789012:ops-alerts",
+      Resource: "arn:aws:sns:ap-southeast-2:123456789012:ops-alerts",
     });
     // Undo: Recycle Bin rules for what expiry deletes, scoped to the current Retention value.
     const rules = registered.filter((r) => r.type === "aws:rbin/rule:Rule");
     expect(rules.map((r) => [r.name, r.inputs.resourceType])).to.deep.equal([
-      ["tagger-recycle-bin-snapshots", "EBS_SNAPSHOT"],
-      ["tagger-recycle-bin-amis", "EC2_IMAGE"],
+      ["tagger-ap-southeast-2-recycle-bin-snapshots", "EBS_SNAPSHOT"],
+      ["tagger-ap-southeast-2-recycle-bin-amis", "EC2_IMAGE"],
     ]);
     for (const rule of rules) {
       expect(rule.inputs).to.deep.include({
@@ -512,7 +526,7 @@ describe("stack config reaches the resources", () => {
     expect(fn.inputs).to.deep.include({ reservedConcurrentExecutions: 1 });
     expect(fn.inputs.loggingConfig).to.deep.include({ logFormat: "JSON", applicationLogLevel: "DEBUG" });
     // An existing topic: no topic created, the email subscribed to it, the alarms notify it.
-    const topic = "arn:aws:sns:us-east-1:123456789012:ops-alerts";
+    const topic = "arn:aws:sns:ap-southeast-2:123456789012:ops-alerts";
     expect(registered.filter((r) => r.type === "aws:sns/topic:Topic")).to.have.length(0);
     expect(findResource("aws:sns/topicSubscription:TopicSubscription").inputs).to.deep.include({
       topic,
@@ -523,12 +537,16 @@ describe("stack config reaches the resources", () => {
     expect(alarms.every((a) => a.inputs.alarmActions[0] === topic && a.inputs.okActions[0] === topic)).to.be
       .true;
     expect(
-      findResource("aws:cloudwatch/metricAlarm:MetricAlarm", "tagger-monitoring-alarm-duration").inputs
-        .threshold,
+      findResource(
+        "aws:cloudwatch/metricAlarm:MetricAlarm",
+        "tagger-ap-southeast-2-monitoring-alarm-duration",
+      ).inputs.threshold,
     ).to.equal(120_000);
     expect(
-      findResource("aws:cloudwatch/metricAlarm:MetricAlarm", "tagger-monitoring-alarm-tag-failures").inputs
-        .namespace,
+      findResource(
+        "aws:cloudwatch/metricAlarm:MetricAlarm",
+        "tagger-ap-southeast-2-monitoring-alarm-tag-failures",
+      ).inputs.namespace,
     ).to.equal("Backups/Tagger");
     expect(registered.filter((r) => r.type === "aws:cloudwatch/dashboard:Dashboard")).to.have.length(0);
     expect(findResource("aws:iam/role:Role").inputs.name).to.equal("TagBackupsProdLambdaRole-ap-southeast-2");

@@ -43,7 +43,7 @@ describe("npm run synth", () => {
     const plan = formatPlan(result, "dev");
     expect(plan).to.match(/^Plan for stack dev in us-east-1: 23 resources to create/);
     for (const expected of [
-      "+ aws:iam/role:Role  tagger-role",
+      "+ aws:iam/role:Role  tagger-us-east-1-role",
       '"ec2:CreateTags"',
       '"arn:aws:ec2:us-east-1::snapshot/*"',
       "scheduleExpression: cron(0 2 * * ? *)",
@@ -66,7 +66,7 @@ describe("npm run synth", () => {
       const resources = JSON.parse(readFileSync(join(out, "resources.json"), "utf8"));
       expect(resources).to.have.length(23);
       const fn = resources.find((r: { type: string }) => r.type === "aws:lambda/function:Function");
-      const code = readFileSync(join(out, "lambda", "tagger-function", "__index.js"), "utf8");
+      const code = readFileSync(join(out, "lambda", "tagger-us-east-1-function", "__index.js"), "utf8");
       expect(fn.inputs.code).to.deep.include({ archive: ["__index.js"], bytes: Buffer.byteLength(code) });
       expect(fn.inputs.code.zippedBytes).to.be.within(1, Buffer.byteLength(code) / 2);
       expect(code).to.include("exports.handler = __createHandler();");

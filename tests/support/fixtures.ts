@@ -11,7 +11,7 @@ export const EVERY_KEY_SET: Record<string, string> = {
   logLevel: "DEBUG",
   metricsNamespace: "Backups/Tagger",
   alarms: "true",
-  alarmTopicArn: "arn:aws:sns:us-east-1:123456789012:ops-alerts",
+  alarmTopicArn: "arn:aws:sns:ap-southeast-2:123456789012:ops-alerts",
   alarmEmail: "ops@example.com",
   alarmDurationSeconds: "120",
   alarmMissingRunHours: "25",
