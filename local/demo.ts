@@ -118,7 +118,7 @@ export async function runDemo(argv: string[], io: DemoIo): Promise<number> {
         `Environment: ${JSON.stringify(environment)}\n\n`,
     );
     const invoke = (): Invocation =>
-      invokeArchive([process.execPath], archive.dir, {
+      invokeArchive([process.execPath], archive.dir, Object.values(result.layers)[0].dir, {
         AWS_REGION: result.config["aws:region"],
         AWS_ENDPOINT_URL: endpoint as string,
         AWS_ACCESS_KEY_ID: "demo",
