@@ -293,8 +293,9 @@ Machine: ${machine}.
 
 Each row runs in a fresh process. **Ours** is the real tagger core (\`handler/tagger.ts\`) with the
 EC2 client exactly as the Lambda configures it (\`handler/ec2Client.ts\`: adaptive retry, 10
-attempts), talking EC2's query protocol to an in-process fake (\`bench/fakeAccount.ts\`,
-\`bench/queryProtocol.ts\`). The fake pages at most \`MaxResults\` (5 to 1000) with \`NextToken\`,
+attempts), talking EC2's query protocol to an in-process fake (\`local/emulator/ec2Account.ts\`,
+\`local/emulator/ec2Query.ts\`: the account model the embedded emulator serves too). The fake
+pages at most \`MaxResults\` (5 to 1000) with \`NextToken\`,
 refuses CreateTags with over 1000 IDs or a resource over 50 tags, fails a whole CreateTags when an
 ID is gone (naming only the first), and answers \`RequestLimitExceeded\` from EC2's published token
 buckets: non-mutating calls burst 100, refill 20/s; CreateTags burst 100, refill 10/s; unpaginated
