@@ -39,6 +39,10 @@ export function runMetrics(report: TagReport, response: TaggerResponse): RunMetr
     UnprovenBackups: response.amis_unproven + response.snapshots_unproven,
     BackupsDueSoon: response.amis_due_soon + response.snapshots_due_soon,
     DeletionsSkipped: response.deletion_skipped,
+    // 1 while a full pass over every snapshot completed within the sweep period.
+    SweepComplete: response.full_pass_within_sweep ? 1 : 0,
+    DeletionBacklog: response.deletion_backlog,
+    FilterCheckFailures: response.filter_check_failures,
   };
 }
 

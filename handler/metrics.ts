@@ -17,6 +17,9 @@ export const METRIC_NAMES = [
   "UnprovenBackups",
   "BackupsDueSoon",
   "DeletionsSkipped",
+  "SweepComplete",
+  "DeletionBacklog",
+  "FilterCheckFailures",
 ] as const;
 
 export type MetricName = (typeof METRIC_NAMES)[number];
@@ -39,6 +42,9 @@ export const FAILED_RUN: RunMetrics = {
   UnprovenBackups: 0,
   BackupsDueSoon: 0,
   DeletionsSkipped: 0,
+  SweepComplete: 0,
+  DeletionBacklog: 0,
+  FilterCheckFailures: 0,
 };
 
 /**

@@ -2,8 +2,8 @@
 // deletable) within the notice window, and keep the first 50 that entered it since the last notice.
 // The run sends one message for all of them, never one per backup.
 import { dateOfDay, dayNumber } from "./dates";
-import { dueDay } from "./expiry";
-import type { Kind, Listed } from "./listing";
+import { dueDay } from "./expire";
+import type { Kind, Listed } from "./list";
 import { tagValue } from "./proof";
 import type { Decision } from "./tagPolicy";
 import { DELETE_ON_KEY } from "./tagRules";

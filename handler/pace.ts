@@ -67,3 +67,66 @@ export function createPacer(spec: PaceSpec, now: () => number = () => Date.now()
     },
   };
 }
+
+/** Runs `work` on every item, at most `concurrency` at once, in order of start. */
+export async function forEachConcurrent<T>(
+  items: readonly T[],
+  concurrency: number,
+  work: (item: T) => Promise<void>,
+): Promise<void> {
+  let next = 0;
+  const lanes = Array.from({ length: Math.max(1, Math.min(concurrency, items.length)) }, async () => {
+    while (next < items.length) {
+      await work(items[next++]);
+    }
+  });
+  await Promise.all(lanes);
+}
+
+/** Which pace an EC2 command keeps, by its name. */
+export type PaceClass = "describe" | "createTags" | "deletions";
+
+export function paceClassOf(commandName: string): PaceClass | undefined {
+  if (commandName.startsWith("Describe")) {
+    return "describe";
+  }
+  if (commandName === "CreateTagsCommand") {
+    return "createTags";
+  }
+  if (commandName === "DeleteSnapshotCommand" || commandName === "DeregisterImageCommand") {
+    return "deletions";
+  }
+  return undefined;
+}
+
+const PACE_MIDDLEWARE = "taggerPace";
+
+/**
+ * Paces every command sent through `client` by its class. Initialize step: once per command, before
+ * the SDK's own retries, which keep their back-off. The command's name is in the handler context
+ * (`context.commandName`, set by @smithy/core's Command.resolveMiddlewareWithContext).
+ */
+export function paceClient(
+  client: {
+    middlewareStack: {
+      add: (...args: any[]) => void; // eslint-disable-line @typescript-eslint/no-explicit-any
+      remove: (name: string) => boolean;
+    };
+  },
+  specs: Record<PaceClass, PaceSpec>,
+  now?: () => number,
+): void {
+  const pacers = {
+    describe: createPacer(specs.describe, now),
+    createTags: createPacer(specs.createTags, now),
+    deletions: createPacer(specs.deletions, now),
+  };
+  client.middlewareStack.remove(PACE_MIDDLEWARE);
+  client.middlewareStack.add(
+    (next: (args: unknown) => Promise<unknown>, context: { commandName?: string }) => (args: unknown) => {
+      const kind = paceClassOf(context.commandName ?? "");
+      return kind === undefined ? next(args) : pacers[kind].run(() => next(args));
+    },
+    { step: "initialize", name: PACE_MIDDLEWARE },
+  );
+}

@@ -1,5 +1,5 @@
 // The Lambda's response: the seed's fields first, so existing consumers keep working, then ours.
-import type { Failure } from "./batchWriter";
+import type { Failure } from "./write";
 import type { TagReport } from "./tagger";
 
 export interface TaggerResponse {
@@ -49,6 +49,20 @@ export interface TaggerResponse {
   /** Ledger entries written (at most one per CreateTags) and ledger read calls. */
   ledger_writes: number;
   ledger_reads: number;
+  /** The sweep's pass over every snapshot is complete (it may have taken several runs). */
+  pass_complete: boolean;
+  shards_done: number;
+  shards_total: number;
+  /** When the last full pass started and completed; "" before the first. */
+  last_full_pass_started: string;
+  last_full_pass_completed: string;
+  /** A full pass started within the last sweepHours and completed: every snapshot was visited. */
+  full_pass_within_sweep: boolean;
+  /** Snapshots the check of EC2's ID or tag filters caught them missing or misplacing. */
+  filter_check_failures: number;
+  /** Due backups left for later runs (cap or time), and whether that grew since the last run. */
+  deletion_backlog: number;
+  backlog_growing: boolean;
 }
 
 export function buildResponse(report: TagReport): TaggerResponse {
@@ -101,6 +115,16 @@ export function buildResponse(report: TagReport): TaggerResponse {
     notice_sent: report.notice?.sent ?? false,
     ledger_writes: report.ledgerWrites,
     ledger_reads: report.ledgerReads,
+    // Without the sweep (snapshots not managed), a complete run is a complete pass.
+    pass_complete: report.sweep?.passComplete ?? report.complete,
+    shards_done: report.sweep?.shardsDone ?? 0,
+    shards_total: report.sweep?.shardsTotal ?? 0,
+    last_full_pass_started: report.sweep?.lastFullPass?.startedAt ?? "",
+    last_full_pass_completed: report.sweep?.lastFullPass?.completedAt ?? "",
+    full_pass_within_sweep: report.sweep?.fullPassWithinSweep ?? report.complete,
+    filter_check_failures: report.sweep?.filterCheckFailures ?? 0,
+    deletion_backlog: report.expiry?.backlog ?? 0,
+    backlog_growing: report.expiry?.backlogGrowing ?? false,
   };
 }
 

@@ -28,6 +28,8 @@ export interface HandlerSettings {
   expireNoticeDays: number;
   /** Record our tags found without proof as ours: an operator's trust decision. */
   adoptUnprovenTags: boolean;
+  /** Every snapshot is visited at least once in this many hours (the sweep's period). */
+  sweepHours: number;
   /** The ledger's DynamoDB table. */
   ledgerTable: string;
   /** Where the deletion notice goes; "" for nowhere. */
@@ -49,19 +51,25 @@ export const ENV = {
   maxDeletionsPerRun: "MAX_DELETIONS_PER_RUN",
   expireNoticeDays: "EXPIRE_NOTICE_DAYS",
   adoptUnprovenTags: "ADOPT_UNPROVEN_TAGS",
+  sweepHours: "SWEEP_HOURS",
   ledgerTable: "LEDGER_TABLE",
   noticeTopicArn: "NOTICE_TOPIC_ARN",
 } as const;
 
 export const EXPIRY_LIMITS = {
   graceDays: [0, 365],
-  maxDeletions: [1, 1000],
+  maxDeletions: [1, 20_000],
   noticeDays: [0, 365],
 } as const;
 
 /** DynamoDB table names: 3 to 255 letters, digits, _ - . */
 const TABLE_NAME = /^[A-Za-z0-9_.-]{3,255}$/;
 const SNS_TOPIC_ARN = /^arn:aws[a-z-]*:sns:[a-z0-9-]+:\d{12}:[A-Za-z0-9_-]{1,256}$/;
+
+/** The sweep's period: from 2 hours (passes then start every hour) to 30 days. */
+export const SWEEP_HOURS = [2, 720] as const;
+export const DEFAULT_SWEEP_HOURS = 24;
+export const DEFAULT_MAX_DELETIONS = 1000;
 
 export const DELETE_ON_FROM: readonly DeleteOnFrom[] = ["first-seen", "creation"];
 
@@ -217,7 +225,12 @@ export function parseEnvironment(env: Record<string, string | undefined>): Handl
     return n;
   };
   const expireGraceDays = bounded(ENV.expireGraceDays, "1", EXPIRY_LIMITS.graceDays);
-  const maxDeletionsPerRun = bounded(ENV.maxDeletionsPerRun, "50", EXPIRY_LIMITS.maxDeletions);
+  const maxDeletionsPerRun = bounded(
+    ENV.maxDeletionsPerRun,
+    String(DEFAULT_MAX_DELETIONS),
+    EXPIRY_LIMITS.maxDeletions,
+  );
+  const sweepHours = bounded(ENV.sweepHours, String(DEFAULT_SWEEP_HOURS), SWEEP_HOURS);
   const expireNoticeDays = bounded(ENV.expireNoticeDays, "7", EXPIRY_LIMITS.noticeDays);
   const adoptUnprovenTags = flag(ENV.adoptUnprovenTags, "false");
   const ledgerTable = env[ENV.ledgerTable] ?? "";
@@ -241,6 +254,7 @@ export function parseEnvironment(env: Record<string, string | undefined>): Handl
     maxDeletionsPerRun,
     expireNoticeDays,
     adoptUnprovenTags,
+    sweepHours,
     ledgerTable,
     noticeTopicArn,
     retentionDays,

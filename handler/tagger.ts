@@ -1,30 +1,58 @@
-// The tagger core: lists the account's AMIs and snapshots page by page, decides per resource, and
-// writes in batches. Everything it touches comes in through its ports.
+// The tagger core, as a pipeline of stages: list (AMIs whole, snapshots by sweep partition, at the
+// same time), decide (per resource), write (CreateTags shared across kinds, paced, a few at once)
+// and expire (due backups, re-read, deleted a few at once). Everything it touches comes in through
+// its ports.
 import { CreateTagsCommand, type EC2Client } from "@aws-sdk/client-ec2";
-import { createBatchWriter, type Failure } from "./batchWriter";
-import { describeError, stopReason } from "./errors";
 import { addDays, isoDateUtc } from "./dates";
+import { createDecider, emptyCounts, type KindCounts } from "./decide";
 import { createEntryCache } from "./entryCache";
-import { createExpiryPlanner, executeExpiry, type ExpiryReport } from "./expiry";
+import { describeError, stopReason } from "./errors";
+import { createExpiryPlanner, executeExpiry, type ExpiryReport } from "./expire";
 import type { Ledger } from "./ledger";
 import {
+  MAX_FILTER_VALUES,
+  PAGE_SIZE,
   existingImages,
   existingSnapshots,
+  listDueSnapshots,
   listImages,
   listSnapshots,
+  snapshotExists,
   type Kind,
   type Listed,
-} from "./listing";
+} from "./list";
 import { NOTICE_STATE, createNoticeCollector, noticeMessage, type NoticeReport } from "./notice";
+import { forEachConcurrent, paceClient } from "./pace";
 import type { Clock, Logger, RemainingTime } from "./ports";
-import { batchIdsOf, proofStatus } from "./proof";
+import { batchIdsOf, proofStatus, tagValue } from "./proof";
 import { exclusionReason, type TagMatch } from "./selection";
+import { SHARDS, shardOf, type Partition } from "./shards";
+import {
+  SWEEP_STATE,
+  createFilterCheck,
+  markDone,
+  parseSweepState,
+  partitionsFor,
+  passForRun,
+  sweepReport,
+  type SweepReport,
+  type SweepState,
+} from "./sweep";
 import { decideTags, type DeleteOnFrom, type Tag } from "./tagPolicy";
+import { BATCH_KEY, DELETE_ON_KEY, retentionValue } from "./tagRules";
+import { PIPELINE, type Tuning } from "./tuning";
+import { createBatchWriter, type Failure } from "./write";
 
-export { MAX_FILTER_VALUES, PAGE_SIZE, existingImages, existingSnapshots } from "./listing";
+export { MAX_FILTER_VALUES, PAGE_SIZE, existingImages, existingSnapshots } from "./list";
+export type { KindCounts } from "./decide";
 /** How many failures the response lists one by one; the count is always exact. */
 export const MAX_LISTED_FAILURES = 50;
-const MAX_EXAMPLES = 10;
+/** Due dates further back than this are found by the sweep's listing, not by the due query. */
+export const DUE_LOOKBACK_DAYS = 400;
+/** The ledger state that remembers the last run's deletion backlog. */
+export const BACKLOG_STATE = "deletion-backlog";
+/** With expiry on, the share of the run kept for it: no new partition starts past this point. */
+const EXPIRY_SHARE = 0.25;
 
 export interface TaggerPorts {
   /** A real client: the SDK paginators insist on one. Tests stub its `send`. */
@@ -35,8 +63,9 @@ export interface TaggerPorts {
   /** Called after every page and at the end of each kind; the local runner draws a progress line. */
   progress?: (update: Progress) => void;
   /**
-   * Where dating batches are recorded, and the only proof expiry accepts. Without one, what the
-   * run dates can never expire and nothing is deleted.
+   * Where dating batches are recorded, the only proof expiry accepts, and where the sweep keeps its
+   * place. Without one, what the run dates can never expire, nothing is deleted, and every run
+   * lists everything.
    */
   ledger?: Ledger;
   /** Sends the run's one notice of backups falling due; absent when there is no topic. */
@@ -71,33 +100,18 @@ export interface TaggerSettings {
   expire?: boolean;
   /** Default 1. */
   expireGraceDays?: number;
-  /** Default 50. */
+  /** Default 1000. */
   maxDeletionsPerRun?: number;
   /** Days ahead the run warns of backups falling due; 0 for none. Default 7. */
   expireNoticeDays?: number;
   /** Record our tags found without proof (and without a RetentionBatch tag) as ours. Default false. */
   adoptUnprovenTags?: boolean;
+  /** Every snapshot is visited at least once in this many hours (see sweep.ts). Default 24. */
+  sweepHours?: number;
+  /** Concurrency and pacing; default PIPELINE. */
+  tuning?: Tuning;
   /** Stop starting API calls when less time than this is left. */
   safetyMarginMs: number;
-}
-
-export interface KindCounts {
-  listed: number;
-  /** Resources that needed a write this run. */
-  planned: number;
-  /** Written (or, in a dry run, that would have been). */
-  tagged: number;
-  /** Already ours with the current retention. */
-  unchanged: number;
-  /** Carry a Retention or DeleteOn tag we did not write. */
-  skipped: number;
-  /** Left alone by includeTags / excludeTags. */
-  excluded: number;
-  failed: number;
-  /** Carry our Retention and DeleteOn without proof that this stack wrote them: never expired. */
-  unproven: number;
-  /** Unproven tags recorded as ours by adoptUnprovenTags. */
-  adopted: number;
 }
 
 export interface TagReport {
@@ -105,6 +119,7 @@ export interface TagReport {
   deleteOn: string;
   retentionDays: number;
   dryRun: boolean;
+  /** The run did all it set out to do (the sweep's pass may still need later runs). */
   complete: boolean;
   amis: KindCounts;
   snapshots: KindCounts;
@@ -115,38 +130,27 @@ export interface TagReport {
   ledgerReads: number;
   /** Why the run stopped before the end; absent when complete. */
   stopReason?: string;
-  /** Present when expiry is on and the tagging pass completed. */
-  expiry?: ExpiryReport;
-  /** Present when expiry is on and the tagging pass completed. */
+  /** Present when the sweep is on and snapshots are managed. */
+  sweep?: SweepReport;
+  /** Present when expiry is on and every AMI was listed (they protect the snapshots they use). */
+  expiry?: ExpiryReport & { backlogGrowing: boolean };
+  /** Present with expiry. */
   notice?: NoticeReport & { sent: boolean };
 }
 
-type Lister = (ec2: EC2Client) => AsyncIterable<Listed[]>;
-type Finder = (ec2: EC2Client, ids: string[]) => Promise<string[]>;
-
-function emptyCounts(): KindCounts {
-  return {
-    listed: 0,
-    planned: 0,
-    tagged: 0,
-    unchanged: 0,
-    skipped: 0,
-    excluded: 0,
-    failed: 0,
-    unproven: 0,
-    adopted: 0,
-  };
-}
+const kindOfId = (id: string): Kind => (id.startsWith("ami-") ? "ami" : "snapshot");
 
 /**
- * Tags every AMI and snapshot the account owns in the client's region. Ends early with
- * `complete: false` and a `stopReason` when time runs out or EC2 throttles or stalls every attempt;
- * throws only when listing fails for another reason (permissions, say). Anything that goes wrong
- * for one resource (a write EC2 refuses, a decision that throws) is that resource's failure,
+ * Tags every AMI and snapshot the account owns in the client's region (snapshots over one or more
+ * runs: the sweep). Ends early with `complete: false` and a `stopReason` when time runs out or EC2
+ * throttles or stalls every attempt; throws only when listing fails for another reason
+ * (permissions, say). Anything that goes wrong for one resource is that resource's failure,
  * reported, and the run goes on.
  */
 export async function tagBackups(ports: TaggerPorts, settings: TaggerSettings): Promise<TagReport> {
-  const today = isoDateUtc(ports.clock());
+  const tuning = settings.tuning ?? PIPELINE;
+  const now = ports.clock();
+  const today = isoDateUtc(now);
   const report: TagReport = {
     today,
     // today + at most 36,500 days stays far inside the date range.
@@ -161,27 +165,60 @@ export async function tagBackups(ports: TaggerPorts, settings: TaggerSettings): 
     ledgerWrites: 0,
     ledgerReads: 0,
   };
+  if ((ports.ec2 as Partial<EC2Client>).middlewareStack) {
+    paceClient(ports.ec2, tuning);
+  }
+  const startMs = ports.remainingMs();
   const outOfTime = () => ports.remainingMs() < settings.safetyMarginMs;
-  const decide = ports.decide ?? decideTags;
-  const sendCreateTags = async (ids: string[], tags: Tag[]) => {
-    await ports.ec2.send(new CreateTagsCommand({ Resources: ids, Tags: tags }));
-  };
+  const counts = (kind: Kind) => (kind === "ami" ? report.amis : report.snapshots);
   const include = settings.includeTags ?? {};
   const exclude = settings.excludeTags ?? {};
   const scope = ports.ledger?.scope ?? "";
   const entries = createEntryCache(ports.ledger, ports.log);
+  const decide = ports.decide ?? decideTags;
+  const sweepHours = settings.sweepHours ?? 24;
 
   const expiry = {
     expire: settings.expire === true,
     graceDays: settings.expireGraceDays ?? 1,
-    maxDeletions: settings.maxDeletionsPerRun ?? 50,
+    maxDeletions: settings.maxDeletionsPerRun ?? 1000,
     dryRun: settings.dryRun,
     retentionDays: settings.retentionDays,
     includeTags: include,
     excludeTags: exclude,
   };
+  // New partitions stop starting once only the expiry's share of the run (and the margin) is left.
+  const reserveMs = expiry.expire ? startMs * EXPIRY_SHARE : 0;
+  // The run's state, declared before the stages that share it (Pulumi's closure serializer wants
+  // every variable declared before the code that captures it).
+  let state: SweepState | undefined;
+  let filterFailures = 0;
+  let amisWhole = false;
+  let snapshotPages = 0;
+  const completed: { partition: Partition; listed: number }[] = [];
+  const progress = (kind: Kind, pages: number) =>
+    ports.progress?.({
+      kind,
+      pages,
+      listed: counts(kind).listed,
+      planned: counts(kind).planned,
+      tagged: counts(kind).tagged,
+    });
+  const listingTimeLeft = () => ports.remainingMs() - settings.safetyMarginMs - reserveMs;
+  // A partition is worth starting only if it can finish: judged from the pages listed so far.
+  const pageTime = { ms: 0, pages: 0 };
+  const mayStartPartition = (partition: Partition) => {
+    const left = listingTimeLeft();
+    if (left <= 0) {
+      return false;
+    }
+    if (state?.estimate === undefined || pageTime.pages === 0) {
+      return true;
+    }
+    const pages = Math.ceil(((state.estimate / SHARDS) * partition.shards.length) / PAGE_SIZE);
+    return left >= pages * (pageTime.ms / pageTime.pages);
+  };
   const noticeDays = expiry.expire ? (settings.expireNoticeDays ?? 7) : 0;
-  // The last due date an earlier run announced, so each backup is announced once.
   const announceable = noticeDays > 0 && ports.notify !== undefined && ports.ledger !== undefined;
   let announcedThrough: string | undefined;
   if (announceable && !settings.dryRun) {
@@ -193,214 +230,412 @@ export async function tagBackups(ports: TaggerPorts, settings: TaggerSettings): 
   }
   const planner = createExpiryPlanner(expiry, today);
   const notices = createNoticeCollector({ noticeDays, graceDays: expiry.graceDays }, today, announcedThrough);
-  const unprovenExamples: string[] = [];
+  const manageAmis = settings.manageAmis !== false;
+  const manageSnapshots = settings.manageSnapshots !== false;
+  const sweeping = tuning.sweep && manageSnapshots;
+  // With the sweep, due snapshots are found by a query of their tags (every run, whatever the
+  // sweep has reached); the listing's own due snapshots cross-check that query.
+  const listedDue = new Map<string, string>();
 
   const stop = (reason: string) => {
     report.complete = false;
     report.stopReason ??= reason;
   };
-  const failResource = (counts: KindCounts, failure: Failure) => {
-    counts.failed += 1;
+  const failResource = (kind: Kind, failure: Failure) => {
+    counts(kind).failed += 1;
     report.failureCount += 1;
     if (report.failures.length < MAX_LISTED_FAILURES) {
       report.failures.push(failure);
     }
   };
+  /** A listing that ran out of time or was throttled ends the run early; anything else throws. */
+  const listingFailed = (error: unknown) => {
+    const reason = outOfTime() ? "time: the run reached its deadline while listing" : stopReason(error);
+    if (reason === undefined) {
+      throw error;
+    }
+    stop(reason);
+  };
 
-  // [kind, lister, finder, counts, managed]: with expiry on, AMIs are listed even when not
-  // managed, since every registered AMI protects the snapshots behind it.
-  const kinds: [Kind, Lister, Finder, KindCounts, boolean][] = [];
-  if (settings.manageAmis !== false || expiry.expire) {
-    kinds.push(["ami", listImages, existingImages, report.amis, settings.manageAmis !== false]);
-  }
-  if (settings.manageSnapshots !== false) {
-    kinds.push(["snapshot", listSnapshots, existingSnapshots, report.snapshots, true]);
-  }
-  for (const [kind, list, findExisting, counts, managed] of kinds) {
-    const writer = createBatchWriter({
-      send: sendCreateTags,
-      findExisting: (ids) => findExisting(ports.ec2, ids),
+  // The write stage: one writer for both kinds when they may share calls.
+  const cutShards = new Set<number>();
+  const newWriter = (label: string) =>
+    createBatchWriter({
+      send: async (ids: string[], tags: Tag[]) => {
+        await ports.ec2.send(new CreateTagsCommand({ Resources: ids, Tags: tags }));
+      },
+      findExisting: async (ids) => [
+        ...(await existingImages(
+          ports.ec2,
+          ids.filter((id) => kindOfId(id) === "ami"),
+        )),
+        ...(await existingSnapshots(
+          ports.ec2,
+          ids.filter((id) => kindOfId(id) === "snapshot"),
+        )),
+      ],
       log: ports.log,
-      kind,
+      kind: label,
       dryRun: settings.dryRun,
       ledger: ports.ledger,
-      outOfTime,
-      onFailure: (failure) => failResource(counts, failure),
+      // Writes leave expiry its share too: a write not sent leaves its shard for the next run.
+      outOfTime: () => listingTimeLeft() <= 0,
+      concurrency: tuning.createTags.concurrency,
+      onFailure: (failure) => failResource(kindOfId(failure.id), failure),
+      onWritten: (ids) => ids.forEach((id) => (counts(kindOfId(id)).tagged += 1)),
+      onNotReached: (ids) => ids.forEach((id) => cutShards.add(shardOf(id) ?? -1)),
     });
-    const skippedExamples: string[] = [];
-    const repairedExamples: string[] = [];
-    let repaired = 0;
-    let pages = 0;
-    const progress = () =>
-      ports.progress?.({
-        kind,
-        pages,
-        listed: counts.listed,
-        planned: counts.planned,
-        tagged: writer.written,
-      });
+  const shared = tuning.crossKindWrites ? newWriter("backups") : undefined;
+  const writers = { ami: shared ?? newWriter("ami"), snapshot: shared ?? newWriter("snapshot") };
 
-    /** Decides one resource and queues its write; may throw, and then fails that resource alone. */
-    const handle = async (resource: Listed) => {
-      if (!resource.id) {
-        throw new Error("EC2 listed a resource without an ID");
-      }
-      if (exclusionReason(resource.tags, include, exclude) !== undefined) {
-        counts.excluded += 1;
+  const decider = createDecider({
+    settings,
+    include,
+    exclude,
+    today,
+    scope,
+    decide,
+    log: ports.log,
+    counts,
+    fail: failResource,
+    observe: (kind, resource, decision) => {
+      if (kind === "snapshot" && sweeping) {
+        if (planner.consider(kind, resource, decision) && listedDue.size < expiry.maxDeletions * 10) {
+          listedDue.set(resource.id, tagValue(resource.tags, DELETE_ON_KEY) ?? "");
+        }
         return;
       }
-      const proof = proofStatus(resource.id, resource.tags, entries.lookup, scope);
-      const decision = decide(resource.tags, settings, today, resource.createdOn, {
-        proof,
-        adopt: settings.adoptUnprovenTags === true,
-      });
       planner.consider(kind, resource, decision);
       notices.consider(kind, resource, decision);
-      if ((decision.action === "keep" || decision.action === "write") && decision.proof === "unproven") {
-        counts.unproven += 1;
-        if (unprovenExamples.length < MAX_EXAMPLES) {
-          unprovenExamples.push(resource.id);
-        }
-      }
-      if (decision.action === "keep") {
-        counts.unchanged += 1;
-      } else if (decision.action === "skip") {
-        counts.skipped += 1;
-        if (skippedExamples.length < MAX_EXAMPLES) {
-          skippedExamples.push(`${resource.id}: ${decision.reason}`);
-        }
-      } else if (decision.action === "defer") {
-        failResource(counts, { id: resource.id, code: "LedgerUnavailable", message: decision.reason });
-      } else {
-        counts.planned += 1;
-        if (decision.reason === "adopted") {
-          counts.adopted += 1;
-        }
-        if (decision.warning) {
-          repaired += 1;
-          if (repairedExamples.length < MAX_EXAMPLES) {
-            repairedExamples.push(`${resource.id}: ${decision.warning}`);
-          }
-        }
-        await writer.add(resource.id, decision.tags, decision.proof === "record");
-      }
-    };
+    },
+    write: (id, tags, record) => writers[kindOfId(id)].add(id, tags, record),
+  });
 
+  // --- list and decide: AMIs, always whole (every registered AMI protects its snapshots) ---
+  const listAmis = async () => {
+    if (!manageAmis && !expiry.expire) {
+      return;
+    }
+    let pages = 0;
     try {
-      for await (const page of list(ports.ec2)) {
+      for await (const page of listImages(ports.ec2)) {
         pages += 1;
-        // One ledger read per page for the batches it names that the run has not seen yet.
-        await entries.load(batchIdsOf(page));
+        const lookup = await entries.load(batchIdsOf(page));
         for (const resource of page) {
           if (resource.backing) {
             planner.observeImage(resource.backing);
           }
-          if (!managed) {
-            continue;
-          }
-          counts.listed += 1;
-          try {
-            await handle(resource);
-          } catch (error) {
-            const { code, message } = describeError(error);
-            const failure = {
-              id: resource.id || "(no id)",
-              code: "ResourceFailed",
-              message: `${code}: ${message}`,
-            };
-            failResource(counts, failure);
-            ports.log.error("could not handle one resource; the run goes on", {
-              kind,
-              ...failure,
-              tags: resource.tags,
-            });
+          if (manageAmis) {
+            await decider.handle("ami", resource, lookup);
           }
         }
-        progress();
-        // Checked between pages: a page already fetched is worth deciding, a new one is not.
+        progress("ami", pages);
         if (outOfTime()) {
           stop("time: less than the safety margin was left");
-          break;
+          return;
+        }
+      }
+      amisWhole = true;
+    } catch (error) {
+      listingFailed(error);
+    }
+  };
+
+  // --- list and decide: snapshots, by partition of the sweep ---
+  const distrustFilter = (why: string, ids: string[]) => {
+    filterFailures += ids.length;
+    if (state && !state.pass.unfiltered) {
+      state = { ...state, pass: { ...state.pass, unfiltered: true } };
+      ports.log.warn("the snapshot-id filter failed its check; the rest of the pass lists without it", {
+        why,
+        examples: ids.slice(0, 10),
+      });
+    }
+  };
+  const listPartition = async (
+    partition: Partition,
+    check: ReturnType<typeof createFilterCheck> | undefined,
+  ) => {
+    if (!report.complete || (check && !mayStartPartition(partition)) || (check && filterFailures > 0)) {
+      return;
+    }
+    const sampleIds = new Set(check ? check.sampleIn(partition) : []);
+    const seen = new Set<string>();
+    let listed = 0;
+    try {
+      let pageStart = ports.remainingMs();
+      for await (const page of listSnapshots(ports.ec2, partition.filter)) {
+        snapshotPages += 1;
+        pageTime.ms += Math.max(0, pageStart - ports.remainingMs());
+        pageTime.pages += 1;
+        const strays = check
+          ? check.strays(
+              partition,
+              page.map((r) => r.id),
+            )
+          : [];
+        if (strays.length > 0) {
+          distrustFilter("a filtered listing returned snapshots of other shards", strays);
+        }
+        const lookup = await entries.load(batchIdsOf(page));
+        for (const resource of page) {
+          if (sampleIds.has(resource.id)) {
+            seen.add(resource.id);
+          }
+          await decider.handle("snapshot", resource, lookup);
+        }
+        listed += page.length;
+        progress("snapshot", snapshotPages);
+        // The listing leaves expiry its share of the run: a partition cut here is listed again.
+        if (listingTimeLeft() <= 0) {
+          stop("time: less than the safety margin (and expiry's share) was left");
+          return;
+        }
+        pageStart = ports.remainingMs();
+        if (strays.length > 0) {
+          return;
         }
       }
     } catch (error) {
-      // Listing that ran out of time, or that EC2 throttled or stalled on every attempt, ends the
-      // run early with a response; anything else (permissions, a bad request) fails the run.
-      const reason = outOfTime() ? "time: the run reached its deadline while listing" : stopReason(error);
-      if (reason === undefined) {
-        throw error;
+      listingFailed(error);
+      return;
+    }
+    if (check) {
+      const missing = check.missing(partition, (id) => seen.has(id));
+      if (missing.length > 0) {
+        // Deleted since the sample was read is fine; still there means the filter missed it.
+        const still: string[] = [];
+        for (const id of missing.slice(0, 10)) {
+          if (await snapshotExists(ports.ec2, id).catch(() => true)) {
+            still.push(id);
+          }
+        }
+        if (still.length > 0) {
+          distrustFilter("a filtered listing missed snapshots an unfiltered one returned", still);
+          return;
+        }
       }
-      stop(reason);
     }
-    await writer.flush();
-    counts.tagged = writer.written;
-    report.ledgerWrites += writer.ledgerWrites;
-    progress();
-    if (writer.notReached > 0) {
-      stop("time: the deadline came before every write was sent");
+    completed.push({ partition, listed });
+  };
+
+  const listSnapshotStage = async () => {
+    if (!manageSnapshots) {
+      return;
     }
-    if (managed && ports.ledger === undefined && writer.written > 0 && !settings.dryRun) {
-      ports.log.warn(
-        "no ledger: the backups this run dated carry no proof that this stack dated them, so expiry will never delete them",
-        { kind, count: writer.written },
-      );
+    const all: Partition = { shards: Array.from({ length: SHARDS }, (_, s) => s) };
+    if (!sweeping) {
+      await listPartition(all, undefined);
+      return;
     }
-    if (repaired > 0) {
-      ports.log.warn("our Retention tag with a missing or malformed DeleteOn; re-dated", {
-        kind,
-        count: repaired,
-        examples: repairedExamples,
-      });
+    state = passForRun(await readSweepState(), now);
+    // One unfiltered page: the account's whole listing when it fits, else the filter's check sample.
+    let sample: Listed[] = [];
+    let more = false;
+    try {
+      for await (const page of listSnapshots(ports.ec2)) {
+        sample = page;
+        more = page.length >= PAGE_SIZE;
+        break;
+      }
+    } catch (error) {
+      listingFailed(error);
+      return;
     }
-    if (counts.skipped > 0) {
-      ports.log.info("skipped resources with Retention or DeleteOn tags we did not write", {
-        kind,
-        count: counts.skipped,
-        examples: skippedExamples,
-      });
+    if (!more) {
+      const lookup = await entries.load(batchIdsOf(sample));
+      for (const resource of sample) {
+        await decider.handle("snapshot", resource, lookup);
+      }
+      progress("snapshot", 1);
+      completed.push({ partition: all, listed: sample.length });
+      return;
     }
-    if (!report.complete) {
-      ports.log.warn(`stopping early: ${report.stopReason}; the next run continues`, {
-        kind,
-        remainingMs: ports.remainingMs(),
-        notReached: writer.notReached,
-      });
-      break;
+    const check = createFilterCheck(sample.map((r) => r.id));
+    if (check.unsharded.length > 0) {
+      distrustFilter("snapshot IDs outside the shard scheme", check.unsharded);
+    }
+    await forEachConcurrent(partitionsFor(state), tuning.listConcurrency, (partition) =>
+      listPartition(partition, check),
+    );
+  };
+  async function readSweepState(): Promise<SweepState | undefined> {
+    if (ports.ledger === undefined) {
+      return undefined;
+    }
+    try {
+      return parseSweepState(await ports.ledger.readState(SWEEP_STATE));
+    } catch (error) {
+      ports.log.warn("could not read the sweep's place; starting a new pass", describeError(error));
+      return undefined;
     }
   }
-  report.ledgerReads = entries.reads;
-  const unproven = report.amis.unproven + report.snapshots.unproven;
-  if (unproven > 0) {
+
+  if (tuning.concurrentKinds) {
+    await Promise.all([listAmis(), listSnapshotStage()]);
+  } else {
+    await listAmis();
+    await writers.ami.flush();
+    if (report.complete) {
+      await listSnapshotStage();
+    }
+  }
+  await writers.ami.flush();
+  await writers.snapshot.flush();
+  report.ledgerWrites = shared
+    ? shared.ledgerWrites
+    : writers.ami.ledgerWrites + writers.snapshot.ledgerWrites;
+  const notReached = writers.ami.notReached + (shared ? 0 : writers.snapshot.notReached);
+  if (notReached > 0) {
+    stop("time: the deadline came before every write was sent");
+  }
+  if (ports.ledger === undefined && report.amis.tagged + report.snapshots.tagged > 0 && !settings.dryRun) {
     ports.log.warn(
-      "backups carry our Retention and DeleteOn without proof that this stack dated them; they are never expired",
-      {
-        amis: report.amis.unproven,
-        snapshots: report.snapshots.unproven,
-        examples: unprovenExamples,
-        adopt:
-          "set adoptUnprovenTags to record those without a RetentionBatch tag as ours (a trust decision)",
-      },
+      "no ledger: the backups this run dated carry no proof that this stack dated them, so expiry will never delete them",
+      { amis: report.amis.tagged, snapshots: report.snapshots.tagged },
     );
   }
-  // Only after a complete pass: an AMI not yet listed could still be using an expired snapshot.
-  if (expiry.expire && report.complete && ports.ledger !== undefined) {
+  decider.logSummary(report.amis, report.snapshots);
+
+  // --- the sweep's place: shards whose listing ran out and whose writes were all sent ---
+  if (state) {
+    for (const { partition, listed } of completed) {
+      if (partition.shards.every((s) => !cutShards.has(s)) && !cutShards.has(-1)) {
+        state = markDone(state, partition.shards, listed, now);
+      }
+    }
+    report.sweep = sweepReport(state, ports.clock(), sweepHours, filterFailures);
+    if (!report.sweep.passComplete && report.complete) {
+      report.complete = false;
+      report.stopReason = "time: the sweep's pass continues in the next run";
+    }
+  }
+  if (!report.complete) {
+    ports.log.warn(`stopping early: ${report.stopReason}; the next run continues`, {
+      remainingMs: ports.remainingMs(),
+      notReached,
+      ...(report.sweep ? { shardsDone: report.sweep.shardsDone, shardsTotal: report.sweep.shardsTotal } : {}),
+    });
+  }
+
+  // --- expire: only when every AMI was listed, so no snapshot still in use is taken for free ---
+  const throttledOrFailed = report.stopReason !== undefined && !report.stopReason.startsWith("time:");
+  if (expiry.expire && ports.ledger !== undefined && amisWhole && !throttledOrFailed && !outOfTime()) {
+    const dueQuery = sweeping && manageSnapshots ? await queryDue() : { complete: true };
     const { stoppedForTime, ...result } = await executeExpiry(
-      { ec2: ports.ec2, log: ports.log, outOfTime, ledger: ports.ledger },
+      {
+        ec2: ports.ec2,
+        log: ports.log,
+        outOfTime,
+        ledger: ports.ledger,
+        concurrency: tuning.deletions.concurrency,
+      },
       planner.plan(),
       expiry,
       today,
       MAX_LISTED_FAILURES,
     );
-    report.expiry = result;
+    const previous = await readBacklog(ports.ledger);
+    report.expiry = { ...result, backlogGrowing: previous > 0 && result.backlog > previous };
+    if (!settings.dryRun && result.backlog !== previous) {
+      await ports.ledger.writeState(BACKLOG_STATE, String(result.backlog)).catch((error: unknown) => {
+        ports.log.warn("could not save the deletion backlog", describeError(error));
+      });
+    }
+    if (result.backlog > 0) {
+      ports.log.warn("due backups left for later runs", {
+        backlog: result.backlog,
+        previous,
+        growing: report.expiry.backlogGrowing,
+      });
+    }
     if (stoppedForTime) {
       stop("time: the deadline came during expiry");
     }
     report.notice = { ...notices.report(), sent: false };
-    if (announceable && !settings.dryRun) {
+    if (announceable && !settings.dryRun && dueQuery.complete) {
       report.notice.sent = await announce(ports, report.notice, expiry.graceDays);
     }
   }
+  if (state && ports.ledger !== undefined && !settings.dryRun) {
+    try {
+      await ports.ledger.writeState(SWEEP_STATE, JSON.stringify(state));
+    } catch (error) {
+      ports.log.warn("could not save the sweep's place; the next run repeats this one", describeError(error));
+    }
+  }
+  report.ledgerReads = entries.reads;
   return report;
+
+  /**
+   * Our snapshots whose DeleteOn says they are due, or fall due within the notice window, found by
+   * their tags whatever the sweep has reached. Snapshots the listing found due that this query
+   * missed count as filter-check failures, and are candidates all the same.
+   */
+  async function queryDue(): Promise<{ complete: boolean }> {
+    const lastDue = -(expiry.graceDays + 1);
+    const dates: string[] = [];
+    for (let offset = lastDue - DUE_LOOKBACK_DAYS; offset <= lastDue + noticeDays; offset++) {
+      const date = addDays(today, offset);
+      if (date !== undefined) {
+        dates.push(date);
+      }
+    }
+    const found = new Set<string>();
+    try {
+      // One value of the filters' 200 goes to the Retention filter.
+      for (let start = 0; start < dates.length; start += MAX_FILTER_VALUES - 1) {
+        const chunk = dates.slice(start, start + MAX_FILTER_VALUES - 1);
+        for await (const page of listDueSnapshots(ports.ec2, retentionValue(settings.retentionDays), chunk)) {
+          const lookup = await entries.load(batchIdsOf(page));
+          for (const resource of page) {
+            found.add(resource.id);
+            // Dated (adopted, re-anchored) in this very run: deletable from the next run on, as
+            // when the listing decides.
+            const batch = tagValue(resource.tags, BATCH_KEY) ?? "";
+            if (writers.ami.recordedBatch(batch) || writers.snapshot.recordedBatch(batch)) {
+              continue;
+            }
+            if (exclusionReason(resource.tags, include, exclude) !== undefined) {
+              continue;
+            }
+            const proof = proofStatus(resource.id, resource.tags, lookup, scope);
+            const decision = decide(resource.tags, settings, today, resource.createdOn, {
+              proof,
+              adopt: settings.adoptUnprovenTags === true,
+            });
+            planner.consider("snapshot", resource, decision);
+            notices.consider("snapshot", resource, decision);
+          }
+          if (outOfTime()) {
+            return { complete: false };
+          }
+        }
+      }
+    } catch (error) {
+      ports.log.warn("could not query due snapshots; expiring those the listing found", describeError(error));
+      return { complete: false };
+    }
+    const window = new Set(dates);
+    const missed = [...listedDue].filter(([id, deleteOn]) => window.has(deleteOn) && !found.has(id));
+    if (missed.length > 0) {
+      filterFailures += missed.length;
+      if (report.sweep) {
+        report.sweep.filterCheckFailures = filterFailures;
+      }
+      ports.log.warn("the due query missed snapshots the listing found due; they are expired all the same", {
+        count: missed.length,
+        examples: missed.slice(0, 10).map(([id]) => id),
+      });
+    }
+    return { complete: true };
+  }
+}
+
+/** The due backlog the last run with expiry left; 0 when unknown. */
+async function readBacklog(ledger: Ledger): Promise<number> {
+  const text = await ledger.readState(BACKLOG_STATE).catch(() => undefined);
+  return text !== undefined && /^\d+$/.test(text) ? Number(text) : 0;
 }
 
 /** Sends the one notice of newly due backups, then remembers how far it announced. */

@@ -65,9 +65,17 @@ export function buildDashboard(args: DashboardArgs): { widgets: Widget[] } {
     ],
     ["Tag failures per day", "Sum", [ours("TagFailures", "Sum", "Failures")]],
     [
-      "Complete runs (1) and runs stopped early (0)",
+      "Full pass within the sweep period (1) or not (0); complete runs",
       "Minimum",
-      [ours("RunComplete", "Minimum", "RunComplete")],
+      [ours("SweepComplete", "Minimum", "SweepComplete"), ours("RunComplete", "Minimum", "RunComplete")],
+    ],
+    [
+      "Deletion backlog, and filter check failures",
+      "Maximum",
+      [
+        ours("DeletionBacklog", "Maximum", "Due, left for later runs"),
+        ours("FilterCheckFailures", "Maximum", "Filter check failures"),
+      ],
     ],
     [
       "Expired backups removed per day (expire)",

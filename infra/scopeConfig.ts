@@ -1,7 +1,14 @@
 // The scope half of the stack config: which regions, which resources, and how DeleteOn is
 // anchored. Pure, like parseConfig, which calls it with the same `bad` reporter.
 import { ANY_VALUE, tagMatchProblems, type TagMatch } from "../handler/selection";
-import { DELETE_ON_FROM, EXPIRY_LIMITS, type HandlerSettings } from "../handler/settings";
+import {
+  DEFAULT_MAX_DELETIONS,
+  DEFAULT_SWEEP_HOURS,
+  DELETE_ON_FROM,
+  EXPIRY_LIMITS,
+  SWEEP_HOURS,
+  type HandlerSettings,
+} from "../handler/settings";
 import type { DeleteOnFrom } from "../handler/tagPolicy";
 import { parseJsonText, readFlag, readInteger, type Bad } from "./configReaders";
 import { regionProblem } from "./regions";
@@ -19,6 +26,7 @@ export type ScopeConfig = Pick<
   | "expireGraceDays"
   | "expireNoticeDays"
   | "adoptUnprovenTags"
+  | "sweepHours"
 > & {
   /** Several regions in one stack; empty means the stack's aws:region alone. */
   regions: string[];
@@ -34,10 +42,11 @@ export const SCOPE_DEFAULTS: ScopeConfig = {
   manageSnapshots: true,
   deleteOnFrom: "first-seen",
   expire: false,
-  maxDeletionsPerRun: 50,
+  maxDeletionsPerRun: DEFAULT_MAX_DELETIONS,
   expireGraceDays: 1,
   expireNoticeDays: 7,
   adoptUnprovenTags: false,
+  sweepHours: DEFAULT_SWEEP_HOURS,
   recycleBinDays: 7,
 };
 
@@ -57,7 +66,7 @@ export function parseScopeConfig(raw: Record<string, string | undefined>, bad: B
   const flag = (key: "manageAmis" | "manageSnapshots" | "expire" | "adoptUnprovenTags"): boolean =>
     readFlag(raw, bad, key, SCOPE_DEFAULTS[key]);
   const bounded = (
-    key: "maxDeletionsPerRun" | "expireGraceDays" | "expireNoticeDays" | "recycleBinDays",
+    key: "maxDeletionsPerRun" | "expireGraceDays" | "expireNoticeDays" | "recycleBinDays" | "sweepHours",
     range: readonly [number, number],
     note = "",
   ): number => readInteger(raw, bad, key, SCOPE_DEFAULTS[key], range, note);
@@ -117,6 +126,7 @@ export function parseScopeConfig(raw: Record<string, string | undefined>, bad: B
     deleteOnFrom,
     expire: flag("expire"),
     maxDeletionsPerRun: bounded("maxDeletionsPerRun", EXPIRY_LIMITS.maxDeletions),
+    sweepHours: bounded("sweepHours", SWEEP_HOURS),
     expireGraceDays: bounded("expireGraceDays", EXPIRY_LIMITS.graceDays),
     expireNoticeDays: bounded("expireNoticeDays", EXPIRY_LIMITS.noticeDays, "; 0 sends no notices"),
     adoptUnprovenTags: flag("adoptUnprovenTags"),

@@ -8,6 +8,7 @@ import { ATTEMPT_TIMEOUT_MS, MAX_ATTEMPTS, createEc2Client } from "../handler/aw
 import { createRunDeadline } from "../handler/deadline";
 import { useFakeTime } from "../local/fakeTime";
 import { tagBackups } from "../handler/tagger";
+import { SEQUENTIAL } from "../handler/tuning";
 import { recordingLogger } from "./support/ec2Stub";
 
 // Below the SDK's serializer and retry middleware: an HTTP handler answering with EC2's own XML,
@@ -54,7 +55,8 @@ describe("EC2 client configuration", () => {
     const { log } = recordingLogger();
     const report = await tagBackups(
       { ec2: client, clock: () => new Date(), log, remainingMs: () => 600_000 },
-      { retentionDays: 90, extraTags: {}, dryRun: false, safetyMarginMs: 1000 },
+      // One call at a time, so the order of the calls is the order of the retries.
+      { retentionDays: 90, extraTags: {}, dryRun: false, safetyMarginMs: 1000, tuning: SEQUENTIAL },
     );
     expect(actions()).to.deep.equal([
       "DescribeImages",

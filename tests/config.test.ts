@@ -16,7 +16,7 @@ function errorsOf(raw: Record<string, string>): string[] {
 
 describe("stack config", () => {
   it("applies the defaults when only the region is set", () => {
-    // alarmMissingRunHours 0 means "derive it": 24 hours between runs plus one.
+    // alarmMissingRunHours 0 means "derive it": 1 hour between runs plus one.
     expect(parseConfig(region)).to.deep.equal({
       ok: true,
       config: {
@@ -24,7 +24,7 @@ describe("stack config", () => {
         awsRegion: "eu-west-1",
         targetRegions: ["eu-west-1"],
         ...DEFAULTS,
-        alarmMissingRunHours: 25,
+        alarmMissingRunHours: 2,
       },
     });
   });
@@ -100,6 +100,7 @@ describe("stack config", () => {
         deleteOnFrom: "creation",
         expire: true,
         maxDeletionsPerRun: 10,
+        sweepHours: 48,
         expireGraceDays: 3,
         expireNoticeDays: 14,
         adoptUnprovenTags: true,
@@ -162,6 +163,11 @@ describe("stack config", () => {
         'ec2-backup-retention:expireNoticeDays = "-1": must be an integer from 0 to 365',
       ],
       [{ adoptUnprovenTags: "yes" }, 'ec2-backup-retention:adoptUnprovenTags = "yes": must be true or false'],
+      [{ sweepHours: "1" }, 'ec2-backup-retention:sweepHours = "1": must be an integer from 2 to 720'],
+      [
+        { maxDeletionsPerRun: "20001" },
+        'ec2-backup-retention:maxDeletionsPerRun = "20001": must be an integer from 1 to 20000',
+      ],
       [{ extraTags: '{"aws:createdBy":"me"}' }, 'must not start with "aws:"'],
       [{ extraTags: '{"Owner":7}' }, 'value of "Owner" must be a string'],
       [{ extraTags: "Owner=infra" }, 'ec2-backup-retention:extraTags = "Owner=infra": must be a JSON object'],

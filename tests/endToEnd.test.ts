@@ -3,7 +3,7 @@
 import { expect } from "chai";
 import { spawnSync } from "node:child_process";
 import { addDays, isoDateUtc } from "../handler/dates";
-import { createBatchWriter, type Failure } from "../handler/batchWriter";
+import { createBatchWriter, type Failure } from "../handler/write";
 import { existingSnapshots } from "../handler/tagger";
 import {
   CreateTagsCommand,

@@ -16,6 +16,9 @@ describe("embedded metric format", () => {
     UnprovenBackups: 4,
     BackupsDueSoon: 6,
     DeletionsSkipped: 1,
+    SweepComplete: 1,
+    DeletionBacklog: 2,
+    FilterCheckFailures: 0,
   };
 
   it("writes a line the EMF specification accepts, with every metric and the function name", () => {
@@ -33,6 +36,9 @@ describe("embedded metric format", () => {
 
   it("reports a fatal run as incomplete with nothing done", () => {
     expect(FAILED_RUN).to.deep.equal({
+      SweepComplete: 0,
+      DeletionBacklog: 0,
+      FilterCheckFailures: 0,
       AmisDeregistered: 0,
       SnapshotsDeleted: 0,
       DeletionFailures: 0,

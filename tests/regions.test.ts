@@ -194,9 +194,22 @@ describe("one naming scheme for one region and many", () => {
       "dashboardName",
       "layers",
       "memorySize",
+      // The sweep (issue 14): an hourly default schedule, its missed-run window, and IncompleteRun
+      // watching full passes instead of single runs; all updated in place.
+      "scheduleExpression",
+      "evaluationPeriods",
+      "datapointsToAlarm",
+      "metricName",
+      "alarmDescription",
     ];
     // Resources features added since: new ones are created beside the old, which stay as they are.
-    const added = ["tagger-ledger", "tagger-ledger-policy", "tagger-sdk-layer"];
+    const added = [
+      "tagger-ledger",
+      "tagger-ledger-policy",
+      "tagger-sdk-layer",
+      "tagger-monitoring-alarm-deletion-backlog",
+      "tagger-monitoring-alarm-filter-check",
+    ];
     // The mocks derive IDs from logical names; in AWS an ID is the physical name, which stays.
     const comparable = (resources: Pick<Registered, "type" | "name" | "inputs">[]) =>
       (JSON.parse(JSON.stringify(resources).replace(/tagger-us-east-1/g, "tagger")) as typeof resources)

@@ -29,7 +29,8 @@ describe("Lambda environment", () => {
       deleteOnFrom: "first-seen",
       expire: false,
       expireGraceDays: 1,
-      maxDeletionsPerRun: 50,
+      maxDeletionsPerRun: 1000,
+      sweepHours: 24,
       expireNoticeDays: 3,
       adoptUnprovenTags: true,
       ledgerTable: "TagEC2Backups-ledger",
@@ -52,7 +53,8 @@ describe("Lambda environment", () => {
       deleteOnFrom: "first-seen",
       expire: false,
       expireGraceDays: 1,
-      maxDeletionsPerRun: 50,
+      maxDeletionsPerRun: 1000,
+      sweepHours: 24,
       expireNoticeDays: 7,
       adoptUnprovenTags: false,
       ledgerTable: "L-ledger",
@@ -97,6 +99,15 @@ describe("Lambda environment", () => {
     ).not.to.throw();
   });
 
+  it("reads the sweep period, 24 hours by default, and refuses one outside 2 to 720 hours", () => {
+    expect(parseEnvironment({ ...OK, SWEEP_HOURS: "72" })).to.deep.include({ sweepHours: 72 });
+    for (const bad of ["1", "721", "12h", ""]) {
+      expect(() => parseEnvironment({ ...OK, SWEEP_HOURS: bad }), bad).to.throw(
+        `SWEEP_HOURS=${JSON.stringify(bad)}: must be an integer from 2 to 720`,
+      );
+    }
+  });
+
   it("parses the expiry switches, off by default, and refuses out-of-range guards", () => {
     expect(
       parseEnvironment({
@@ -107,7 +118,7 @@ describe("Lambda environment", () => {
       }),
     ).to.deep.include({ expire: true, expireGraceDays: 0, maxDeletionsPerRun: 5 });
     expect(() => parseEnvironment({ ...OK, MAX_DELETIONS_PER_RUN: "0" })).to.throw(
-      'MAX_DELETIONS_PER_RUN="0": must be an integer from 1 to 1000',
+      'MAX_DELETIONS_PER_RUN="0": must be an integer from 1 to 20000',
     );
     expect(() => parseEnvironment({ RETENTION_DAYS: "9", METRICS_NAMESPACE: "X", EXPIRE: "yes" })).to.throw(
       'EXPIRE="yes"',

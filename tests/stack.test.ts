@@ -25,9 +25,11 @@ describe("stack under Pulumi's mock runtime", () => {
       "aws:cloudwatch/eventRule:EventRule tagger-eu-west-1-schedule",
       "aws:cloudwatch/eventTarget:EventTarget tagger-eu-west-1-target",
       "aws:cloudwatch/logGroup:LogGroup tagger-eu-west-1-logs",
+      "aws:cloudwatch/metricAlarm:MetricAlarm tagger-eu-west-1-monitoring-alarm-deletion-backlog",
       "aws:cloudwatch/metricAlarm:MetricAlarm tagger-eu-west-1-monitoring-alarm-duration",
       "aws:cloudwatch/metricAlarm:MetricAlarm tagger-eu-west-1-monitoring-alarm-error-rate",
       "aws:cloudwatch/metricAlarm:MetricAlarm tagger-eu-west-1-monitoring-alarm-errors",
+      "aws:cloudwatch/metricAlarm:MetricAlarm tagger-eu-west-1-monitoring-alarm-filter-check",
       "aws:cloudwatch/metricAlarm:MetricAlarm tagger-eu-west-1-monitoring-alarm-incomplete-run",
       "aws:cloudwatch/metricAlarm:MetricAlarm tagger-eu-west-1-monitoring-alarm-no-recent-run",
       "aws:cloudwatch/metricAlarm:MetricAlarm tagger-eu-west-1-monitoring-alarm-tag-failures",
@@ -115,7 +117,8 @@ describe("stack under Pulumi's mock runtime", () => {
       DELETE_ON_FROM: "first-seen",
       EXPIRE: "false",
       EXPIRE_GRACE_DAYS: "1",
-      MAX_DELETIONS_PER_RUN: "50",
+      MAX_DELETIONS_PER_RUN: "1000",
+      SWEEP_HOURS: "24",
       EXPIRE_NOTICE_DAYS: "7",
       ADOPT_UNPROVEN_TAGS: "false",
       LEDGER_TABLE: "TagEC2Backups-ledger",
@@ -182,7 +185,7 @@ describe("stack under Pulumi's mock runtime", () => {
     const rule = findResource("aws:cloudwatch/eventRule:EventRule");
     expect(rule.inputs).to.deep.include({
       name: "TagEC2Backups-DailyEC2BackupTagger",
-      scheduleExpression: "rate(1 day)",
+      scheduleExpression: "rate(1 hour)",
     });
     const target = findResource("aws:cloudwatch/eventTarget:EventTarget");
     expect(target.inputs).to.deep.include({
@@ -205,7 +208,7 @@ describe("stack under Pulumi's mock runtime", () => {
       roleArn: `arn:aws:iam::${ACCOUNT}:role/TagEC2BackupsLambdaRole-${REGION}`,
       logGroupName: "/aws/lambda/TagEC2Backups",
       ruleName: "TagEC2Backups-DailyEC2BackupTagger",
-      schedule: "rate(1 day)",
+      schedule: "rate(1 hour)",
       retentionDays: 90,
       failedRunsQueueUrl: `https://sqs.${REGION}.amazonaws.com/${ACCOUNT}/TagEC2Backups-failed-runs`,
       alarmTopicArn: `arn:aws:sns:${REGION}:${ACCOUNT}:TagEC2Backups-alarms`,
@@ -265,15 +268,15 @@ describe("operations under Pulumi's mock runtime", () => {
     });
   });
 
-  it("alarms after 25 hours without an invocation, counting missing data as breaching", () => {
+  it("alarms after 2 hours without an invocation (hourly schedule), counting missing data as breaching", () => {
     expect(alarm("no-recent-run")).to.deep.include({
       name: "TagEC2Backups-NoRecentRun",
       ...lambdaMetric,
       metricName: "Invocations",
       statistic: "Sum",
       period: 3600,
-      evaluationPeriods: 25,
-      datapointsToAlarm: 25,
+      evaluationPeriods: 2,
+      datapointsToAlarm: 2,
       comparisonOperator: "LessThanThreshold",
       threshold: 1,
       treatMissingData: "breaching",
@@ -304,7 +307,7 @@ describe("operations under Pulumi's mock runtime", () => {
     });
   });
 
-  it("alarms on tag failures and on runs stopped early, from the tagger's own metrics", () => {
+  it("alarms on tag failures, on no full pass within the sweep period, on a deletion backlog and on filter checks", () => {
     expect(alarm("tag-failures")).to.deep.include({
       ...ourMetric,
       metricName: "TagFailures",
@@ -314,17 +317,33 @@ describe("operations under Pulumi's mock runtime", () => {
     });
     expect(alarm("incomplete-run")).to.deep.include({
       ...ourMetric,
-      metricName: "RunComplete",
+      metricName: "SweepComplete",
       statistic: "Minimum",
       comparisonOperator: "LessThanThreshold",
       threshold: 1,
+    });
+    expect(alarm("deletion-backlog")).to.deep.include({
+      ...ourMetric,
+      metricName: "DeletionBacklog",
+      statistic: "Minimum",
+      period: 86400,
+      evaluationPeriods: 2,
+      comparisonOperator: "GreaterThanThreshold",
+      threshold: 0,
+    });
+    expect(alarm("filter-check")).to.deep.include({
+      ...ourMetric,
+      metricName: "FilterCheckFailures",
+      statistic: "Sum",
+      comparisonOperator: "GreaterThanThreshold",
+      threshold: 0,
     });
   });
 
   it("notifies the stack's topic on ALARM and on OK, every alarm", () => {
     expect(findResource("aws:sns/topic:Topic").inputs).to.deep.include({ name: "TagEC2Backups-alarms" });
     const alarms = registered.filter((r) => r.type === "aws:cloudwatch/metricAlarm:MetricAlarm");
-    expect(alarms).to.have.length(6);
+    expect(alarms).to.have.length(8);
     for (const a of alarms) {
       expect(a.inputs.alarmActions, a.name).to.deep.equal([topicArn]);
       expect(a.inputs.okActions, a.name).to.deep.equal([topicArn]);
@@ -416,6 +435,9 @@ describe("operations under Pulumi's mock runtime", () => {
         "ResourcesSkipped",
         "TagFailures",
         "RunComplete",
+        "SweepComplete",
+        "DeletionBacklog",
+        "FilterCheckFailures",
         "AmisDeregistered",
         "SnapshotsDeleted",
         "DeletionFailures",
@@ -485,6 +507,7 @@ describe("stack config reaches the resources", () => {
       EXPIRE: "true",
       EXPIRE_GRACE_DAYS: "3",
       MAX_DELETIONS_PER_RUN: "10",
+      SWEEP_HOURS: "48",
       EXPIRE_NOTICE_DAYS: "14",
       ADOPT_UNPROVEN_TAGS: "true",
       LEDGER_TABLE: "TagBackupsProd-ledger",

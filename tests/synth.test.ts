@@ -41,7 +41,7 @@ describe("npm run synth", () => {
   it("prints every resource with its key properties and the outputs", async () => {
     const result = await synth({ stack: "dev" });
     const plan = formatPlan(result, "dev");
-    expect(plan).to.match(/^Plan for stack dev in us-east-1: 24 resources to create/);
+    expect(plan).to.match(/^Plan for stack dev in us-east-1: 26 resources to create/);
     for (const expected of [
       "+ aws:iam/role:Role  tagger-us-east-1-role",
       '"ec2:CreateTags"',
@@ -64,7 +64,7 @@ describe("npm run synth", () => {
       const io = capture();
       expect(await main(["--stack", "dev", "--out", out], io.io)).to.equal(0);
       const resources = JSON.parse(readFileSync(join(out, "resources.json"), "utf8"));
-      expect(resources).to.have.length(24);
+      expect(resources).to.have.length(26);
       const fn = resources.find((r: { type: string }) => r.type === "aws:lambda/function:Function");
       const code = readFileSync(join(out, "lambda", "tagger-us-east-1-function", "__index.js"), "utf8");
       expect(fn.inputs.code).to.deep.include({ archive: ["__index.js"], bytes: Buffer.byteLength(code) });

@@ -44,6 +44,15 @@ export function ec2Error(code: string, message: string): EC2ServiceException {
   });
 }
 
+/** An EC2 filter value as a pattern: * any run of characters, ? exactly one. */
+function wildcard(value: string): RegExp {
+  const body = value
+    .replace(/[.+^${}()|[\]\\]/g, "\\$&")
+    .replace(/\*/g, ".*")
+    .replace(/\?/g, ".");
+  return new RegExp(`^${body}$`);
+}
+
 function page<T>(items: T[], input: { MaxResults?: number; NextToken?: string }) {
   const start = input.NextToken ? Number(input.NextToken) : 0;
   const size = input.MaxResults ?? items.length;
@@ -61,6 +70,12 @@ export function stubEc2(
     refuseDeletion?: Record<string, string>;
     /** Disabled AMIs: like EC2, DescribeImages shows them only when IncludeDisabled is sent. */
     disabledImages?: string[];
+    /** Rewrites an answer before the tagger sees it: a way to model a misbehaving EC2. */
+    afterCommand?: (
+      name: string,
+      input: any, // eslint-disable-line @typescript-eslint/no-explicit-any
+      answer: any, // eslint-disable-line @typescript-eslint/no-explicit-any
+    ) => unknown;
     /** Runs before each command is answered: a way to change the account mid-run. */
     beforeCommand?: (
       name: string,
@@ -83,34 +98,57 @@ export function stubEc2(
   const disabled = new Set(resources.disabledImages ?? []);
   const hidden = (id: string, input: { IncludeDisabled?: boolean }) =>
     disabled.has(id) && input.IncludeDisabled !== true;
-  send.callsFake(async (command: { input: unknown }) => {
+  const answer = async (command: { input: unknown }): Promise<unknown> => {
     log.push({ name: command.constructor.name, input: structuredClone(command.input) });
     resources.beforeCommand?.(command.constructor.name, command.input, { images, snapshots });
-    const filterValues = (command as { input: { Filters?: { Values?: string[] }[] } }).input.Filters?.[0]
-      ?.Values;
-    if (filterValues) {
-      if (filterValues.length > 200) {
+    const filters = (command as { input: { Filters?: { Name?: string; Values?: string[] }[] } }).input
+      .Filters;
+    if (filters && filters.length > 0) {
+      if (filters.reduce((n, f) => n + (f.Values ?? []).length, 0) > 200) {
         throw ec2Error(
           "InvalidParameterValue",
           "The maximum number of filter values specified on a single call is 200",
         );
       }
-      const store = command instanceof DescribeImagesCommand ? images : snapshots;
-      const alive = filterValues.filter(
-        (id) => store.has(id) && !gone.has(id) && !hidden(id, command.input as { IncludeDisabled?: boolean }),
-      );
-      return command instanceof DescribeImagesCommand
+      const isImages = command instanceof DescribeImagesCommand;
+      const store = isImages ? images : snapshots;
+      // EC2's filter semantics: values of one filter are ORed (with * and ? wildcards), filters ANDed.
+      const matches = (id: string, tags: Tag[]) =>
+        filters.every((f) => {
+          const values = f.Values ?? [];
+          const subject =
+            f.Name === "image-id" || f.Name === "snapshot-id"
+              ? [id]
+              : f.Name?.startsWith("tag:")
+                ? tags.filter((t) => t.Key === f.Name?.slice(4)).map((t) => t.Value)
+                : [];
+          return subject.some((text) => values.some((v) => wildcard(v).test(text)));
+        });
+      // A listing (wildcards) still shows what is "gone"; a later look-up by ID does not.
+      const lookup = filters.every((f) => (f.Values ?? []).every((v) => !/[*?]/.test(v)));
+      const alive = [...store]
+        .filter(
+          ([id, tags]) =>
+            matches(id, tags) &&
+            !(lookup && gone.has(id)) &&
+            !hidden(id, command.input as { IncludeDisabled?: boolean }),
+        )
+        .map(([id]) => id);
+      const { items, NextToken } = page(alive, command.input as { MaxResults?: number; NextToken?: string });
+      return isImages
         ? {
-            Images: alive.map((ImageId) => ({
+            Images: items.map((ImageId) => ({
               ImageId,
               Tags: [...(store.get(ImageId) ?? [])],
               BlockDeviceMappings: (backing.get(ImageId) ?? []).map((SnapshotId) => ({
                 Ebs: { SnapshotId },
               })),
             })),
+            NextToken,
           }
         : {
-            Snapshots: alive.map((SnapshotId) => ({ SnapshotId, Tags: [...(store.get(SnapshotId) ?? [])] })),
+            Snapshots: items.map((SnapshotId) => ({ SnapshotId, Tags: [...(store.get(SnapshotId) ?? [])] })),
+            NextToken,
           };
     }
     if (command instanceof DescribeImagesCommand) {
@@ -125,6 +163,19 @@ export function stubEc2(
           BlockDeviceMappings: (backing.get(ImageId) ?? []).map((SnapshotId) => ({ Ebs: { SnapshotId } })),
         })),
         NextToken,
+      };
+    }
+    if (command instanceof DescribeSnapshotsCommand && command.input.SnapshotIds) {
+      // Like EC2: one ID that does not exist fails the call.
+      const missing = command.input.SnapshotIds.find((id) => !snapshots.has(id) || gone.has(id));
+      if (missing) {
+        throw ec2Error("InvalidSnapshot.NotFound", `The snapshot '${missing}' does not exist.`);
+      }
+      return {
+        Snapshots: command.input.SnapshotIds.map((SnapshotId) => ({
+          SnapshotId,
+          Tags: [...(snapshots.get(SnapshotId) ?? [])],
+        })),
       };
     }
     if (command instanceof DescribeSnapshotsCommand) {
@@ -182,6 +233,12 @@ export function stubEc2(
       return {};
     }
     throw new Error(`unexpected command ${(command as object).constructor.name}`);
+  };
+  send.callsFake(async (command: { input: unknown }) => {
+    const result = await answer(command);
+    return resources.afterCommand
+      ? resources.afterCommand(command.constructor.name, command.input, result)
+      : result;
   });
   return {
     client,
@@ -206,4 +263,12 @@ export function recordingLogger() {
   const at = (level: string) => (message: string, fields?: Record<string, unknown>) =>
     lines.push({ level, message, ...fields });
   return { log: { info: at("INFO"), warn: at("WARN"), error: at("ERROR") }, lines };
+}
+
+/** n resources whose IDs spread over the 256 shards, as real EC2's random IDs do. */
+export function spreadResources(prefix: "ami" | "snap", n: number, tags?: Tag[]): FakeResource[] {
+  return Array.from({ length: n }, (_, i) => ({
+    id: `${prefix}-${((Math.imul(i + 1, 2654435761) >>> 24) & 0xff).toString(16).padStart(2, "0")}${i.toString(16).padStart(15, "0")}`,
+    tags: tags ? tags.map((t) => ({ ...t })) : undefined,
+  }));
 }

@@ -24,6 +24,7 @@ export const EVERY_KEY_SET: Record<string, string> = {
   deleteOnFrom: "creation",
   expire: "true",
   maxDeletionsPerRun: "10",
+  sweepHours: "48",
   expireGraceDays: "3",
   expireNoticeDays: "14",
   adoptUnprovenTags: "true",

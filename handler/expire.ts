@@ -3,11 +3,12 @@
 // DeleteOn plus the grace days, not excluded, and proven ours by the ledger (proof.ts). Never a
 // snapshot that still backs a registered AMI, disabled and deprecated ones included.
 import { DeleteSnapshotCommand, DeregisterImageCommand, type EC2Client } from "@aws-sdk/client-ec2";
-import type { Failure } from "./batchWriter";
+import type { Failure } from "./write";
 import { describeError, stoppedByDeadline } from "./errors";
+import { forEachConcurrent } from "./pace";
 import { dayNumber } from "./dates";
 import type { Ledger } from "./ledger";
-import { MAX_FILTER_VALUES, describeByIds, type Kind, type Listed } from "./listing";
+import { MAX_FILTER_VALUES, describeByIds, type Kind, type Listed } from "./list";
 import type { Logger } from "./ports";
 import { batchIdsOf, proofStatus, tagValue, type EntryLookup } from "./proof";
 import { exclusionReason, type TagMatch } from "./selection";
@@ -37,6 +38,8 @@ export interface ExpiryReport {
   /** Stopped at maxDeletions. */
   capped: boolean;
   failures: Failure[];
+  /** Due backups found but left for a later run (cap, time, or beyond what one run plans). */
+  backlog: number;
 }
 
 /** The first day a backup may be deleted: the day after DeleteOn plus the grace days. */
@@ -84,8 +87,10 @@ export function createExpiryPlanner(settings: ExpirySettings, today: string) {
   // Enough to fill a capped run even when many candidates turn out to be in use or changed.
   const bound = settings.maxDeletions * 10;
   const amis: { id: string; backing: string[] }[] = [];
-  const snapshots: string[] = [];
+  const snapshots = new Set<string>();
   const backingUses = new Map<string, number>();
+  /** Every due backup seen, within the bound or not: what the backlog is counted from. */
+  let due = 0;
 
   return {
     /** Every registered AMI, managed or not: its snapshots are in use. */
@@ -94,23 +99,30 @@ export function createExpiryPlanner(settings: ExpirySettings, today: string) {
         backingUses.set(snapshotId, (backingUses.get(snapshotId) ?? 0) + 1);
       }
     },
-    /** A managed, not excluded resource and what the tagger decided for it. */
-    consider(kind: Kind, resource: Listed, decision: Decision): void {
+    /** A managed, not excluded resource and what the tagger decided for it; true if newly due. */
+    consider(kind: Kind, resource: Listed, decision: Decision): boolean {
       const settled =
         decision.action === "keep" || (decision.action === "write" && decision.reason === "extra-tags");
       if (!settings.expire || !settled || decision.proof !== "proven") {
-        return;
+        return false;
       }
       if (!isExpired(tagValue(resource.tags, DELETE_ON_KEY) ?? "", today, settings.graceDays)) {
-        return;
+        return false;
       }
+      if (kind === "snapshot" && snapshots.has(resource.id)) {
+        return false;
+      }
+      due += 1;
       if (kind === "ami" && amis.length < bound) {
         amis.push({ id: resource.id, backing: resource.backing ?? [] });
-      } else if (kind === "snapshot" && snapshots.length < bound) {
-        snapshots.push(resource.id);
+      } else if (kind === "snapshot" && snapshots.size < bound) {
+        snapshots.add(resource.id);
       }
+      return true;
     },
-    plan: () => ({ amis, snapshots, backingUses }),
+    /** Snapshot candidates so far. */
+    has: (id: string) => snapshots.has(id),
+    plan: () => ({ amis, snapshots: [...snapshots], backingUses, due }),
   };
 }
 
@@ -121,6 +133,8 @@ export interface ExpiryPorts {
   log: Logger;
   outOfTime: () => boolean;
   ledger: Ledger;
+  /** Deletions in flight at once (each paced by the client). Default 1. */
+  concurrency?: number;
 }
 
 export async function executeExpiry(
@@ -138,13 +152,19 @@ export async function executeExpiry(
     skippedChanged: 0,
     capped: false,
     failures: [] as Failure[],
+    backlog: 0,
     stoppedForTime: false,
   };
+  /** Deletions started and not yet counted: they count against the cap already. */
+  let inFlight = 0;
+  /** Candidates examined: deleted, failed, kept, or found changed. */
+  let examined = 0;
+  const concurrency = Math.max(1, ports.concurrency ?? 1);
   const verb = settings.dryRun ? "dry run: would " : "";
 
   /** False when the run must stop (cap or time). */
   const mayContinue = () => {
-    if (report.amisDeregistered + report.snapshotsDeleted >= settings.maxDeletions) {
+    if (report.amisDeregistered + report.snapshotsDeleted + inFlight >= settings.maxDeletions) {
       report.capped = true;
       return false;
     }
@@ -183,10 +203,13 @@ export async function executeExpiry(
       return;
     }
     const byId = new Map(fresh.map((r) => [r.id, r]));
-    for (const id of ids) {
-      if (!mayContinue()) {
+    let stop = false;
+    await forEachConcurrent(ids, concurrency, async (id) => {
+      if (stop || !mayContinue()) {
+        stop = true;
         return;
       }
+      examined += 1;
       const resource = byId.get(id);
       const refusal =
         resource === undefined
@@ -199,18 +222,23 @@ export async function executeExpiry(
           reason: refusal,
           tags: resource?.tags,
         });
-        continue;
+        return;
       }
+      inFlight += 1;
       try {
         await remove(resource as Listed);
       } catch (error) {
         if (stoppedByDeadline(error, ports.outOfTime)) {
           report.stoppedForTime = true;
+          examined -= 1;
+          stop = true;
           return;
         }
         fail(id, error);
+      } finally {
+        inFlight -= 1;
       }
-    }
+    });
   }
 
   const released: string[] = [];
@@ -252,6 +280,7 @@ export async function executeExpiry(
     }
     seen.add(id);
     if ((plan.backingUses.get(id) ?? 0) > 0) {
+      examined += 1;
       report.keptInUse += 1;
       ports.log.info("kept expired snapshot: a registered AMI uses it", { id });
     } else {
@@ -267,6 +296,7 @@ export async function executeExpiry(
       ports.log.info(`${verb}delete expired snapshot`, { id: snapshot.id, tags: snapshot.tags });
     });
   }
+  report.backlog = Math.max(0, plan.due - examined);
   if (report.capped) {
     ports.log.warn(`stopped at maxDeletionsPerRun (${settings.maxDeletions}); the next run continues`, {
       amisDeregistered: report.amisDeregistered,

@@ -1,7 +1,7 @@
 import { expect } from "chai";
 import fc from "fast-check";
 import { MAX_DATE, addDays, dateOfDay } from "../handler/dates";
-import { expiryRefusal, isExpired } from "../handler/expiry";
+import { expiryRefusal, isExpired } from "../handler/expire";
 import { tagBackups, type TaggerPorts, type TaggerSettings } from "../handler/tagger";
 import type { Tag } from "../handler/tagPolicy";
 import { MemoryLedger } from "../local/memoryLedger";
@@ -277,7 +277,9 @@ describe("expiry", () => {
     );
     expect(deletions).to.deep.equal(["snap-kept"]);
     expect(report.expiry).to.deep.include({ snapshotsDeleted: 1, skippedChanged: 2 });
-    const fresh = ec2.sent("DescribeSnapshotsCommand").filter((input) => input.Filters);
+    const fresh = ec2
+      .sent("DescribeSnapshotsCommand")
+      .filter((input) => input.Filters?.[0]?.Values?.includes("snap-kept"));
     expect(fresh[0].Filters[0]).to.deep.equal({
       Name: "snapshot-id",
       Values: ["snap-moved", "snap-kept", "snap-gone"],

@@ -1,5 +1,6 @@
-// Groups pending tag writes by identical tag set and sends them as CreateTags calls of up to 1000
-// IDs, isolating the IDs that make EC2 reject a whole call.
+// The write stage: groups pending tag writes by identical tag set (AMI and snapshot IDs alike:
+// CreateTags takes both in one call) and sends them as CreateTags calls of up to 1000 IDs, several
+// at once when allowed, isolating the IDs that make EC2 reject a whole call.
 import { describeError, stoppedByDeadline } from "./errors";
 import { newBatchId, type Ledger } from "./ledger";
 import type { Logger } from "./ports";
@@ -46,8 +47,14 @@ export interface BatchWriterOptions {
   send: SendCreateTags;
   findExisting: FindExisting;
   log: Logger;
-  /** "ami" or "snapshot", for logs. */
+  /** What the writer writes ("ami", "snapshot", "backups"), for logs. */
   kind: string;
+  /** Calls in flight at once; `add` waits while that many are. Default 1: each write awaited. */
+  concurrency?: number;
+  /** Told of every ID written (or, in a dry run, that would have been). */
+  onWritten?: (ids: string[]) => void;
+  /** Told of every ID never sent because time ran out. */
+  onNotReached?: (ids: string[]) => void;
   dryRun: boolean;
   /**
    * Where batches that date resources are recorded before their tags are written. Without one
@@ -72,10 +79,17 @@ export interface BatchWriter {
   readonly recorded: number;
   /** Ledger entries written: at most one per CreateTags call. */
   readonly ledgerWrites: number;
+  /** Whether this writer recorded the batch: a backup dated in this run is not expired in it. */
+  recordedBatch(batchId: string): boolean;
 }
 
 export function createBatchWriter(options: BatchWriterOptions): BatchWriter {
   const groups = new Map<string, { tags: Tag[]; ids: string[]; record: boolean }>();
+  const concurrency = Math.max(1, options.concurrency ?? 1);
+  const inFlight = new Set<Promise<void>>();
+  const batches = new Set<string>();
+  /** IDs of the batches being written that were not: failed or not reached. */
+  const unwritten = new Set<string>();
   let pending = 0;
   let written = 0;
   let notReached = 0;
@@ -90,12 +104,13 @@ export function createBatchWriter(options: BatchWriterOptions): BatchWriter {
     const ledger = options.ledger as Ledger;
     const value = (key: string) => tags.find((t) => t.Key === key)?.Value ?? "";
     const batchId = newBatchId();
+    batches.add(batchId);
     try {
       ledgerWrites += 1;
       await ledger.record({ batchId, retention: value(RETENTION_KEY), deleteOn: value(DELETE_ON_KEY), ids });
     } catch (error) {
       if (stoppedByDeadline(error, options.outOfTime)) {
-        notReached += ids.length;
+        missed(ids);
         return undefined;
       }
       const { code, message } = describeError(error);
@@ -115,11 +130,12 @@ export function createBatchWriter(options: BatchWriterOptions): BatchWriter {
     for (let start = 0; start < group.ids.length; start += MAX_IDS_PER_CALL) {
       const ids = group.ids.slice(start, start + MAX_IDS_PER_CALL);
       if (options.outOfTime()) {
-        notReached += group.ids.length - start;
+        missed(group.ids.slice(start));
         return;
       }
       if (options.dryRun) {
         written += ids.length;
+        options.onWritten?.(ids);
         options.log.info("dry run: would tag batch", {
           kind: options.kind,
           count: ids.length,
@@ -134,6 +150,12 @@ export function createBatchWriter(options: BatchWriterOptions): BatchWriter {
       }
       const ok = await writeIsolating(ids, tags);
       written += ok;
+      if (ok === ids.length) {
+        options.onWritten?.(ids);
+      } else if (options.onWritten) {
+        options.onWritten(ids.filter((id) => !unwritten.has(id)));
+        ids.forEach((id) => unwritten.delete(id));
+      }
       if (proven) {
         recorded += ok;
       }
@@ -156,7 +178,7 @@ export function createBatchWriter(options: BatchWriterOptions): BatchWriter {
       return ids.length;
     } catch (error) {
       if (stoppedByDeadline(error, options.outOfTime)) {
-        notReached += ids.length;
+        missed(ids);
         return 0;
       }
       const { code, message } = describeError(error);
@@ -219,15 +241,37 @@ export function createBatchWriter(options: BatchWriterOptions): BatchWriter {
       return 0;
     }
     if (options.outOfTime()) {
-      notReached += ids.length;
+      missed(ids);
       return 0;
     }
     return writeIsolating(ids, tags, checked);
   }
 
+  function missed(ids: string[]): void {
+    notReached += ids.length;
+    ids.forEach((id) => unwritten.add(id));
+    options.onNotReached?.(ids);
+  }
+
   function fail(id: string, code: string, message: string): void {
+    unwritten.add(id);
     options.onFailure({ id, code, message });
     options.log.warn("tag write failed", { kind: options.kind, id, code, error: message });
+  }
+
+  /**
+   * Sends a group in the background, first waiting while `concurrency` sends are in flight: the
+   * listing that feeds `add` slows to what the writes can take, so memory stays bounded.
+   */
+  async function start(key: string): Promise<void> {
+    while (inFlight.size >= concurrency) {
+      await Promise.race(inFlight);
+    }
+    const send = sendGroup(key).finally(() => inFlight.delete(send));
+    inFlight.add(send);
+    if (concurrency === 1) {
+      await send;
+    }
   }
 
   function largestGroup(): string {
@@ -252,15 +296,16 @@ export function createBatchWriter(options: BatchWriterOptions): BatchWriter {
       group.ids.push(id);
       pending += 1;
       if (group.ids.length >= MAX_IDS_PER_CALL) {
-        await sendGroup(key);
+        await start(key);
       } else if (pending > MAX_PENDING_IDS) {
-        await sendGroup(largestGroup());
+        await start(largestGroup());
       }
     },
     async flush() {
       for (const key of [...groups.keys()]) {
-        await sendGroup(key);
+        await start(key);
       }
+      await Promise.all(inFlight);
     },
     get written() {
       return written;
@@ -274,5 +319,6 @@ export function createBatchWriter(options: BatchWriterOptions): BatchWriter {
     get ledgerWrites() {
       return ledgerWrites;
     },
+    recordedBatch: (batchId) => batches.has(batchId),
   };
 }

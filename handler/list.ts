@@ -10,6 +10,7 @@ import {
 } from "@aws-sdk/client-ec2";
 import { isoDateUtc } from "./dates";
 import type { Tag } from "./tagPolicy";
+import { DELETE_ON_KEY, RETENTION_KEY } from "./tagRules";
 
 /** DescribeImages and DescribeSnapshots return at most 1000 items a page. */
 export const PAGE_SIZE = 1000;
@@ -75,10 +76,45 @@ export async function* listImages(ec2: EC2Client): AsyncIterable<Listed[]> {
   }
 }
 
-export async function* listSnapshots(ec2: EC2Client): AsyncIterable<Listed[]> {
+/**
+ * Every snapshot the account owns, or with `idFilter` only those whose ID matches one of its values
+ * (wildcards allowed: "snap-3f*"), which is how the sweep lists one partition.
+ */
+export async function* listSnapshots(ec2: EC2Client, idFilter?: string[]): AsyncIterable<Listed[]> {
   const pages = paginateDescribeSnapshots(
     { client: ec2, pageSize: PAGE_SIZE, stopOnSameToken: true },
-    { OwnerIds: ["self"] },
+    {
+      OwnerIds: ["self"],
+      ...(idFilter ? { Filters: [{ Name: "snapshot-id", Values: [...idFilter] }] } : {}),
+    },
+  );
+  for await (const page of pages) {
+    yield (page.Snapshots ?? []).map(fromSnapshot);
+  }
+}
+
+/**
+ * Our snapshots whose tags say they fall due: `Retention` exactly `retention` and `DeleteOn` one of
+ * `dates` (at most 200: EC2 accepts at most 200 values in one filter). Tag filters match exact
+ * values ("tag:<key> - The key/value combination of a tag assigned to the resource", EC2 API
+ * Reference, DescribeSnapshots); expiry re-reads and re-checks every one before deleting, so a
+ * filter that matched too much deletes nothing it should not, and the sweep cross-checks that it
+ * does not match too little.
+ */
+export async function* listDueSnapshots(
+  ec2: EC2Client,
+  retention: string,
+  dates: string[],
+): AsyncIterable<Listed[]> {
+  const pages = paginateDescribeSnapshots(
+    { client: ec2, pageSize: PAGE_SIZE, stopOnSameToken: true },
+    {
+      OwnerIds: ["self"],
+      Filters: [
+        { Name: `tag:${RETENTION_KEY}`, Values: [retention] },
+        { Name: `tag:${DELETE_ON_KEY}`, Values: [...dates] },
+      ],
+    },
   );
   for await (const page of pages) {
     yield (page.Snapshots ?? []).map(fromSnapshot);
@@ -109,6 +145,23 @@ export async function describeByIds(ec2: EC2Client, kind: Kind, ids: string[]): 
     }
   }
   return found;
+}
+
+/**
+ * Whether one snapshot exists, asked by its ID rather than by a filter, so the answer does not
+ * depend on the filter semantics being checked: SnapshotIds fails with InvalidSnapshot.NotFound for
+ * an ID that does not exist.
+ */
+export async function snapshotExists(ec2: EC2Client, id: string): Promise<boolean> {
+  try {
+    const page = await ec2.send(new DescribeSnapshotsCommand({ OwnerIds: ["self"], SnapshotIds: [id] }));
+    return (page.Snapshots ?? []).some((s) => s.SnapshotId === id);
+  } catch (error) {
+    if ((error as { name?: string }).name === "InvalidSnapshot.NotFound") {
+      return false;
+    }
+    throw error;
+  }
 }
 
 export async function existingImages(ec2: EC2Client, ids: string[]): Promise<string[]> {

@@ -1,6 +1,6 @@
 import { expect } from "chai";
 import sinon from "sinon";
-import { MAX_PENDING_IDS, createBatchWriter, type Failure } from "../handler/batchWriter";
+import { MAX_PENDING_IDS, createBatchWriter, type Failure } from "../handler/write";
 import { describeError } from "../handler/errors";
 import type { Tag } from "../handler/tagPolicy";
 import { ec2Error, recordingLogger } from "./support/ec2Stub";

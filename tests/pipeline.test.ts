@@ -1,0 +1,209 @@
+// The pipeline as production runs it (PIPELINE tuning): kinds sharing writes, the sweep continuing
+// across runs, the filter's self-check, expiry by the due query, and the backlog.
+import { expect } from "chai";
+import { SWEEP_STATE, parseSweepState } from "../handler/sweep";
+import { tagBackups, type TaggerPorts, type TaggerSettings } from "../handler/tagger";
+import type { Tag } from "../handler/tagPolicy";
+import { SEQUENTIAL } from "../handler/tuning";
+import { MemoryLedger } from "../local/memoryLedger";
+import { recordingLogger, spreadResources, stubEc2 } from "./support/ec2Stub";
+
+const NOW = new Date("2026-11-29T10:00:00Z");
+const SETTINGS: TaggerSettings = { retentionDays: 90, extraTags: {}, dryRun: false, safetyMarginMs: 1000 };
+
+async function run(
+  ec2: ReturnType<typeof stubEc2>,
+  settings: Partial<TaggerSettings> = {},
+  ports: Partial<TaggerPorts> = {},
+) {
+  const { log, lines } = recordingLogger();
+  const report = await tagBackups(
+    { ec2: ec2.client, clock: () => NOW, log, remainingMs: () => 600_000, ...ports },
+    { ...SETTINGS, ...settings },
+  );
+  return { report, lines };
+}
+
+/** A run's time, spent by EC2 calls: each costs `msPerCall` of a `budgetMs` run. */
+function timedBy(ec2: ReturnType<typeof stubEc2>, budgetMs: number, msPerCall: number) {
+  const start = ec2.send.callCount;
+  return () => budgetMs - (ec2.send.callCount - start) * msPerCall;
+}
+
+describe("the pipeline", () => {
+  it("writes AMI and snapshot IDs that need the same tags in the same CreateTags calls", async () => {
+    const ec2 = stubEc2({ images: spreadResources("ami", 400), snapshots: spreadResources("snap", 500) });
+    const { report } = await run(ec2);
+    const writes = ec2.sent("CreateTagsCommand");
+    expect(writes).to.have.length(1);
+    const ids: string[] = writes[0].Resources;
+    expect(ids.filter((id) => id.startsWith("ami-"))).to.have.length(400);
+    expect(ids.filter((id) => id.startsWith("snap-"))).to.have.length(500);
+    expect(report.amis.tagged).to.equal(400);
+    expect(report.snapshots.tagged).to.equal(500);
+    // The sequential baseline writes each kind apart: one call more.
+    const apart = stubEc2({ images: spreadResources("ami", 400), snapshots: spreadResources("snap", 500) });
+    await run(apart, { tuning: SEQUENTIAL });
+    expect(apart.sent("CreateTagsCommand")).to.have.length(2);
+  });
+
+  it("lists a large account by shard partitions with snapshot-id wildcards, each snapshot once", async () => {
+    const ec2 = stubEc2({ snapshots: spreadResources("snap", 20_000) });
+    const ledger = new MemoryLedger();
+    const { report } = await run(ec2, {}, { ledger });
+    const filters = ec2
+      .sent("DescribeSnapshotsCommand")
+      .flatMap((input) => (input.Filters ?? []).flatMap((f: { Values: string[] }) => f.Values));
+    expect(filters).to.include("snap-0*");
+    expect(report.snapshots.listed).to.equal(20_000);
+    expect(report.snapshots.tagged).to.equal(20_000);
+    expect(report.sweep).to.deep.include({ passComplete: true, shardsDone: 256, fullPassWithinSweep: true });
+    expect(report.complete).to.be.true;
+    const state = parseSweepState(ledger.state.get(SWEEP_STATE));
+    expect(state?.estimate).to.equal(20_000);
+  });
+
+  it("leaves the next run new work: each run cut short finishes more shards, and the pass completes", async () => {
+    const ec2 = stubEc2({ snapshots: spreadResources("snap", 30_000) });
+    const ledger = new MemoryLedger();
+    const shardsDone: number[] = [];
+    let report;
+    do {
+      // About 60 calls a run before the margin: not enough for 30 pages and 30 writes at once.
+      ({ report } = await run(ec2, {}, { ledger, remainingMs: timedBy(ec2, 61_000, 1_000) }));
+      shardsDone.push(report.sweep?.shardsDone ?? 0);
+    } while (!report.sweep?.passComplete && shardsDone.length < 10);
+    expect(shardsDone.length).to.be.greaterThan(1);
+    expect(report.sweep?.passComplete).to.be.true;
+    // New work every run: the shards done only ever grow, never restart.
+    shardsDone.slice(1).forEach((done, i) => expect(done, `run ${i + 2}`).to.be.greaterThan(shardsDone[i]));
+    const untagged = [...ec2.snapshots.values()].filter((tags) => !tags.some((t) => t.Key === "DeleteOn"));
+    expect(untagged).to.have.length(0);
+  });
+
+  it("reports an incomplete pass in the response fields until it completes", async () => {
+    const ec2 = stubEc2({ snapshots: spreadResources("snap", 30_000) });
+    const ledger = new MemoryLedger();
+    const { report } = await run(ec2, {}, { ledger, remainingMs: timedBy(ec2, 61_000, 1_000) });
+    expect(report.complete).to.be.false;
+    expect(report.sweep?.passComplete).to.be.false;
+    expect(report.sweep?.fullPassWithinSweep).to.be.false;
+    expect(report.sweep?.shardsDone).to.be.greaterThan(0).and.lessThan(256);
+  });
+
+  it("falls back to unfiltered listings when EC2's filter returns snapshots of other shards", async () => {
+    const ec2 = stubEc2({
+      snapshots: spreadResources("snap", 5_000),
+      // An EC2 that ignored the snapshot-id filter would list everything for every partition.
+      beforeCommand: (name, input) => {
+        if (name === "DescribeSnapshotsCommand" && input.Filters) {
+          delete input.Filters;
+        }
+      },
+    });
+    const ledger = new MemoryLedger();
+    const first = await run(ec2, {}, { ledger });
+    expect(first.report.sweep?.filterCheckFailures).to.be.greaterThan(0);
+    expect(first.report.sweep?.passComplete).to.be.false;
+    expect(parseSweepState(ledger.state.get(SWEEP_STATE))?.pass.unfiltered).to.be.true;
+    expect(first.lines.some((l) => String(l.message).includes("failed its check"))).to.be.true;
+    // The next run lists without the filter, and completes the pass.
+    const second = await run(ec2, {}, { ledger });
+    expect(second.report.sweep?.passComplete).to.be.true;
+    expect(second.report.snapshots.listed).to.equal(5_000);
+  });
+
+  it("falls back when a filtered listing misses snapshots that an unfiltered one shows", async () => {
+    const all = spreadResources("snap", 5_000);
+    const hiddenId = all[3].id; // in the first, unfiltered page: the check's sample
+    const ec2 = stubEc2({
+      snapshots: all,
+      // Filtered listings leave one snapshot out, as a broken wildcard filter might.
+      afterCommand: (name, input, answer) =>
+        name === "DescribeSnapshotsCommand" && input.Filters?.[0]?.Name === "snapshot-id"
+          ? {
+              ...answer,
+              Snapshots: answer.Snapshots.filter((s: { SnapshotId: string }) => s.SnapshotId !== hiddenId),
+            }
+          : answer,
+    });
+    const ledger = new MemoryLedger();
+    const { report } = await run(ec2, {}, { ledger });
+    expect(report.sweep?.filterCheckFailures).to.be.greaterThan(0);
+    expect(parseSweepState(ledger.state.get(SWEEP_STATE))?.pass.unfiltered).to.be.true;
+  });
+});
+
+describe("expiry in the pipeline", () => {
+  const dated = (ledger: MemoryLedger, ids: string[], deleteOn: string): Tag[] => {
+    const batchId = `batch-${ledger.entries.size + 1}`;
+    ledger.entries.set(batchId, {
+      batchId,
+      scope: ledger.scope,
+      retention: "90days",
+      deleteOn,
+      ids: new Set(ids),
+    });
+    return [
+      { Key: "Retention", Value: "90days" },
+      { Key: "DeleteOn", Value: deleteOn },
+      { Key: "RetentionBatch", Value: batchId },
+    ];
+  };
+
+  it("finds due snapshots by their tags in every run, whatever the sweep has reached", async () => {
+    const ledger = new MemoryLedger();
+    const others = spreadResources("snap", 30_000);
+    const due = others.slice(-3).map((r) => r.id);
+    const tags = dated(ledger, due, "2026-10-01");
+    others.slice(-3).forEach((r) => (r.tags = tags.map((t) => ({ ...t }))));
+    const ec2 = stubEc2({ snapshots: others });
+    // A run with time for little of the sweep.
+    const { report } = await run(
+      ec2,
+      { expire: true, safetyMarginMs: 1_000 },
+      { ledger, remainingMs: timedBy(ec2, 40_000, 1_000) },
+    );
+    expect(report.sweep?.passComplete).to.be.false;
+    expect(report.expiry?.snapshotsDeleted).to.equal(3);
+    due.forEach((id) => expect(ec2.snapshots.has(id), id).to.be.false);
+    const query = ec2
+      .sent("DescribeSnapshotsCommand")
+      .find((input) => (input.Filters ?? []).some((f: { Name: string }) => f.Name === "tag:DeleteOn"));
+    expect(query.Filters).to.deep.include({ Name: "tag:Retention", Values: ["90days"] });
+  });
+
+  it("reports a backlog when the cap leaves due backups, and that it grows run over run", async () => {
+    const ledger = new MemoryLedger();
+    const snaps = spreadResources("snap", 10);
+    const tags = dated(
+      ledger,
+      snaps.map((r) => r.id),
+      "2026-10-01",
+    );
+    snaps.forEach((r) => (r.tags = tags.map((t) => ({ ...t }))));
+    const ec2 = stubEc2({ snapshots: snaps });
+    const first = await run(ec2, { expire: true, maxDeletionsPerRun: 2 }, { ledger });
+    expect(first.report.expiry).to.deep.include({
+      snapshotsDeleted: 2,
+      backlog: 8,
+      backlogGrowing: false,
+      capped: true,
+    });
+    // Ten more fall due before the next run, which can delete only two again.
+    const more = spreadResources("snap", 30).slice(20);
+    const moreTags = dated(
+      ledger,
+      more.map((r) => r.id),
+      "2026-10-02",
+    );
+    more.forEach((r) =>
+      ec2.snapshots.set(
+        r.id,
+        moreTags.map((t) => ({ ...t })),
+      ),
+    );
+    const second = await run(ec2, { expire: true, maxDeletionsPerRun: 2 }, { ledger });
+    expect(second.report.expiry).to.deep.include({ snapshotsDeleted: 2, backlog: 16, backlogGrowing: true });
+  });
+});
