@@ -5,6 +5,8 @@ import * as pulumi from "@pulumi/pulumi";
 export const PROJECT = "ec2-backup-retention";
 export const STACK = "test";
 export const ACCOUNT = "123456789012";
+/** The organization getOrganization answers with (organization mode). */
+export const ORGANIZATION_ID = "o-exampleorg1";
 
 export interface Registered {
   type: string;
@@ -120,6 +122,14 @@ export function setUpMocks(
             partition: "aws",
             dnsSuffix: "amazonaws.com",
             reverseDnsPrefix: "com.amazonaws",
+          };
+        }
+        if (args.token === "aws:organizations/getOrganization:getOrganization") {
+          return {
+            id: ORGANIZATION_ID,
+            arn: `arn:aws:organizations::${ACCOUNT}:organization/${ORGANIZATION_ID}`,
+            masterAccountId: ACCOUNT,
+            featureSet: "ALL",
           };
         }
         throw new Error(`unexpected invoke ${args.token}`);
