@@ -16,6 +16,8 @@ export interface MemberRoleTemplateArgs {
   roleName: string;
   /** The hub's worker role: the only principal the member role trusts. */
   workerRoleArn: string;
+  /** That role's unique ID (AROA...): it changes when the role is recreated, even under the same name. */
+  workerRoleId: string;
   organizationId: string;
   /** Every region the organization's targets cover. */
   regions: string[];
@@ -32,7 +34,7 @@ export type MemberStatement = Omit<PolicyStatement, "Resource"> & { Resource: st
 
 /** The member role's statements: one per kind of access, resources of every region merged. */
 export function memberStatements(
-  args: Omit<MemberRoleTemplateArgs, "roleName" | "workerRoleArn" | "organizationId">,
+  args: Omit<MemberRoleTemplateArgs, "roleName" | "workerRoleArn" | "workerRoleId" | "organizationId">,
 ): MemberStatement[] {
   const byRegion = args.regions.map(
     (region) =>
@@ -81,8 +83,11 @@ export function buildMemberRoleTemplate(args: MemberRoleTemplateArgs): Record<st
               {
                 // The exact role, not its account: no other principal of the hub's account may
                 // assume this one, and aws:PrincipalOrgID refuses it should the hub leave the
-                // organization (IAM User Guide, global condition keys).
-                Sid: "OnlyTheHubWorker",
+                // organization (IAM User Guide, global condition keys). IAM stores the principal as
+                // the role's unique ID, so a role deleted and recreated under the same name is no
+                // longer trusted (IAM User Guide, "AWS JSON policy elements: Principal"): the ID in
+                // the Sid makes the document change with the role, so the StackSet rewrites it.
+                Sid: `OnlyTheHubWorker${args.workerRoleId.replace(/[^A-Za-z0-9]/g, "")}`,
                 Effect: "Allow",
                 Principal: { AWS: args.workerRoleArn },
                 Action: "sts:AssumeRole",

@@ -13,8 +13,9 @@ export interface MemberRolesArgs {
   region: string;
   organizationUnits: string[];
   callAs: CallAs;
-  template: Omit<MemberRoleTemplateArgs, "workerRoleArn" | "organizationId">;
+  template: Omit<MemberRoleTemplateArgs, "workerRoleArn" | "workerRoleId" | "organizationId">;
   workerRoleArn: pulumi.Input<string>;
+  workerRoleId: pulumi.Input<string>;
   organizationId: pulumi.Input<string>;
 }
 
@@ -38,9 +39,11 @@ export class MemberRoles extends pulumi.ComponentResource {
         managedExecution: { active: true },
         operationPreferences: { failureTolerancePercentage: 10, maxConcurrentPercentage: 25 },
         templateBody: pulumi
-          .all([args.workerRoleArn, args.organizationId])
-          .apply(([workerRoleArn, organizationId]) =>
-            JSON.stringify(buildMemberRoleTemplate({ ...args.template, workerRoleArn, organizationId })),
+          .all([args.workerRoleArn, args.workerRoleId, args.organizationId])
+          .apply(([workerRoleArn, workerRoleId, organizationId]) =>
+            JSON.stringify(
+              buildMemberRoleTemplate({ ...args.template, workerRoleArn, workerRoleId, organizationId }),
+            ),
           ),
       },
       // AWS fills in the service-managed administration role; without this every update would

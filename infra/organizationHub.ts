@@ -387,6 +387,7 @@ export class OrganizationHub extends pulumi.ComponentResource {
           retentionValue: retentionValue(args.retentionDays),
         },
         workerRoleArn: workerRole.arn,
+        workerRoleId: workerRole.uniqueId,
         organizationId,
       },
       { parent: this },

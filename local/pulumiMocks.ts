@@ -104,6 +104,11 @@ export function setUpMocks(
         const providerName = args.provider?.split("::").slice(-2)[0];
         const resourceRegion = (providerName && providerRegions.get(providerName)) || region;
         const arn = arnFor(args.type, args.inputs, resourceRegion, args.name);
+        // A role's unique ID, as IAM gives it (AROA...), derived from its logical name.
+        const uniqueId =
+          args.type === "aws:iam/role:Role"
+            ? `AROA${Buffer.from(args.name).toString("hex").toUpperCase().slice(0, 17)}`
+            : undefined;
         const name = args.inputs.name ?? args.name;
         // Queues are identified by their URL, as in the AWS provider.
         const url =
@@ -112,7 +117,13 @@ export function setUpMocks(
             : undefined;
         return {
           id: url ?? `${args.name}-id`,
-          state: { ...args.inputs, name, ...(arn ? { arn } : {}), ...(url ? { url } : {}) },
+          state: {
+            ...args.inputs,
+            name,
+            ...(arn ? { arn } : {}),
+            ...(url ? { url } : {}),
+            ...(uniqueId ? { uniqueId } : {}),
+          },
         };
       },
       call(args) {

@@ -9,6 +9,7 @@ const ORG = "o-a1b2c3d4e5";
 const base = {
   roleName: "TagEC2BackupsRole",
   workerRoleArn: WORKER,
+  workerRoleId: "AROAEXAMPLEWORKER01",
   organizationId: ORG,
   regions: ["us-east-1", "eu-west-1"],
   tagKeys: ["Retention", "DeleteOn", "RetentionBatch", "Owner"],
@@ -67,7 +68,7 @@ describe("member role template", () => {
       Version: "2012-10-17",
       Statement: [
         {
-          Sid: "OnlyTheHubWorker",
+          Sid: "OnlyTheHubWorkerAROAEXAMPLEWORKER01",
           Effect: "Allow",
           Principal: { AWS: WORKER },
           Action: "sts:AssumeRole",
@@ -75,6 +76,17 @@ describe("member role template", () => {
         },
       ],
     });
+  });
+
+  it("changes the trust document when the worker's role is recreated under the same name", () => {
+    // IAM keeps the unique ID a trusted ARN had; only a new document makes it look the ARN up again.
+    const trust = (workerRoleId: string) =>
+      JSON.stringify(
+        role(buildMemberRoleTemplate({ ...base, workerRoleId })).Properties.AssumeRolePolicyDocument,
+      );
+    expect(trust("AROAEXAMPLEWORKER02")).not.to.equal(trust("AROAEXAMPLEWORKER01"));
+    // A Sid takes letters and digits only.
+    expect(JSON.parse(trust("AROA-x_1")).Statement[0].Sid).to.equal("OnlyTheHubWorkerAROAx1");
   });
 
   for (const partition of ["aws", "aws-cn", "aws-us-gov"]) {

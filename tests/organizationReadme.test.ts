@@ -25,6 +25,7 @@ describe("README: organization mode", () => {
     const template = buildMemberRoleTemplate({
       roleName: "r",
       workerRoleArn: "arn:aws:iam::<hub account>:role/<prefix>OrgWorker-<hub region>",
+      workerRoleId: "AROAEXAMPLEWORKERID",
       organizationId: "<organization ID>",
       regions: ["us-east-1"],
       tagKeys: ["Retention"],

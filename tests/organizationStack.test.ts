@@ -41,6 +41,9 @@ const arn = {
 };
 
 const byName = (type: string, name: string): Registered => findResource(type, name);
+/** The worker role's unique ID, as the mocks give it. */
+const workerRoleId = () =>
+  `AROA${Buffer.from("organization-worker-role").toString("hex").toUpperCase().slice(0, 17)}`;
 const policyOf = (name: string) => JSON.parse(byName("aws:iam/rolePolicy:RolePolicy", name).inputs.policy);
 
 describe("organization mode under Pulumi's mock runtime", () => {
@@ -118,6 +121,7 @@ describe("organization mode under Pulumi's mock runtime", () => {
       buildMemberRoleTemplate({
         roleName: "TagEC2BackupsRole",
         workerRoleArn: WORKER_ROLE,
+        workerRoleId: workerRoleId(),
         organizationId: ORGANIZATION_ID,
         regions: ["us-east-1", "eu-west-1"],
         tagKeys: ["Retention", "DeleteOn", "RetentionBatch", "Owner"],
