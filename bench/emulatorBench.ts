@@ -4,6 +4,7 @@
 // MaxResults says, so the listing's share of the minimum is the pages moto actually served.
 import { CreateTagsCommand } from "@aws-sdk/client-ec2";
 import { spawnSync } from "node:child_process";
+import { withSdkLayer } from "./layerProcess";
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -67,13 +68,11 @@ export async function runEmulatorBench(
         minimumWrites(account.snapshots.map((r) => ({ tags: r.tags, gone: gone.has(r.id) }))),
       ];
       log(`running ${scenario} on the emulator...`);
+      const layer = withSdkLayer(process.env);
       const child = spawnSync(
         process.execPath,
-        ["--expose-gc", join(__dirname, "emulatorScenario.js"), moto.endpoint, goneFile],
-        {
-          encoding: "utf8",
-          env: { ...process.env, AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: "true" },
-        },
+        [...layer.args, "--expose-gc", join(__dirname, "emulatorScenario.js"), moto.endpoint, goneFile],
+        { encoding: "utf8", env: layer.env },
       );
       if (child.status !== 0) {
         throw new Error(`emulator run of ${scenario} failed:\n${child.stderr}`);

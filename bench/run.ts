@@ -5,16 +5,18 @@
 import { spawnSync } from "node:child_process";
 import { cpus, totalmem } from "node:os";
 import { join } from "node:path";
+import { ROOT } from "../infra/projectRoot";
 import { writeFileSync } from "node:fs";
 import { DEFAULTS } from "../infra/config";
 import { renderChart } from "./chart";
+import { measureColdStarts, type ColdStart } from "./coldStart";
+import { withSdkLayer } from "./layerProcess";
 import { renderEmulatorTable, runEmulatorBench, type EmulatorRow } from "./emulatorBench";
 import type { Runner, ScenarioResult } from "./runScenario";
 import { SCENARIOS, type ScenarioName } from "./scenarios";
 
 // The SDK warns that its 2027 releases need Node.js 22; this tool runs on 20 and 22 on purpose.
 process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= "true";
-const ROOT = join(__dirname, "..", "..");
 const SCENARIO_SCRIPT = join(__dirname, "runScenario.js");
 const CALLS_OVER_MINIMUM_LIMIT = 1.1;
 const SIMULATED_SECONDS_LIMIT = 30;
@@ -38,14 +40,11 @@ function runChild(
   snapshots: number,
 ): ScenarioResult {
   const [program, ...rest] = command;
+  const layer = withSdkLayer(process.env);
   const child = spawnSync(
     program,
-    [...rest, "--expose-gc", SCENARIO_SCRIPT, runner, scenario, String(snapshots)],
-    {
-      encoding: "utf8",
-      maxBuffer: 16 * 1024 * 1024,
-      env: { ...process.env, AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: "true" },
-    },
+    [...rest, ...layer.args, "--expose-gc", SCENARIO_SCRIPT, runner, scenario, String(snapshots)],
+    { encoding: "utf8", maxBuffer: 16 * 1024 * 1024, env: layer.env },
   );
   if (child.status !== 0) {
     throw new Error(`${runner} / ${scenario} / ${snapshots} failed:\n${child.stderr}`);
@@ -68,6 +67,7 @@ let neededMemoryMb: number | undefined;
 const checks: { name: string; ok: boolean; detail: string }[] = [];
 const machine = `${cpus().length} x ${cpus()[0]?.model ?? "cpu"}, ${(totalmem() / 2 ** 30).toFixed(0)} GiB, Node.js ${process.version}`;
 let emulatorRows: EmulatorRow[] = [];
+let coldStarts: ColdStart[] = [];
 
 async function main(): Promise<void> {
   for (const snapshots of inProcess ? sizes : []) {
@@ -95,6 +95,10 @@ async function main(): Promise<void> {
     }
   }
   node22PeakMb = node22.length > 0 ? Math.max(...node22.map((r) => r.rssPeakMb)) : undefined;
+  if (!small && inProcess) {
+    process.stderr.write("measuring cold starts under Node.js 22...\n");
+    coldStarts = await measureColdStarts(["npx", "-y", "node@22"]);
+  }
   neededMemoryMb = node22PeakMb === undefined ? undefined : Math.ceil(node22PeakMb / (1 - HEADROOM));
 
   for (const row of rows) {
@@ -164,7 +168,16 @@ async function main(): Promise<void> {
   const failed = checks.filter((c) => !c.ok);
 
   if (args.has("--json")) {
-    const everything = { machine, rows, node22, node22PeakMb, neededMemoryMb, emulatorRows, checks };
+    const everything = {
+      machine,
+      rows,
+      node22,
+      node22PeakMb,
+      neededMemoryMb,
+      coldStarts,
+      emulatorRows,
+      checks,
+    };
     process.stdout.write(`${JSON.stringify(everything, null, 2)}\n`);
   } else {
     const tables = [
@@ -248,6 +261,16 @@ function renderTables(all: Row[]): string {
       `Peak ${fmt(node22PeakMb ?? 0)} MB; with ${HEADROOM * 100}% headroom that needs ${neededMemoryMb} MB. Default memorySize: ${DEFAULTS.memorySize} MB.`,
     );
   }
+  if (coldStarts.length > 0) {
+    lines.push(
+      "",
+      `Cold start (${coldStarts[0].node}, median of 5): loading the function's archive, which builds its clients.`,
+      "",
+      "| SDK | init ms | RSS MB |",
+      "| --- | --- | --- |",
+      ...coldStarts.map((c) => `| ${c.sdk} | ${fmt(c.initMs)} | ${fmt(c.rssMb)} |`),
+    );
+  }
   return lines.join("\n");
 }
 
@@ -270,8 +293,9 @@ Machine: ${machine}.
 
 Each row runs in a fresh process. **Ours** is the real tagger core (\`handler/tagger.ts\`) with the
 EC2 client exactly as the Lambda configures it (\`handler/ec2Client.ts\`: adaptive retry, 10
-attempts), talking EC2's query protocol to an in-process fake (\`bench/fakeAccount.ts\`,
-\`bench/queryProtocol.ts\`). The fake pages at most \`MaxResults\` (5 to 1000) with \`NextToken\`,
+attempts), talking EC2's query protocol to an in-process fake (\`local/emulator/ec2Account.ts\`,
+\`local/emulator/ec2Query.ts\`: the account model the embedded emulator serves too). The fake
+pages at most \`MaxResults\` (5 to 1000) with \`NextToken\`,
 refuses CreateTags with over 1000 IDs or a resource over 50 tags, fails a whole CreateTags when an
 ID is gone (naming only the first), and answers \`RequestLimitExceeded\` from EC2's published token
 buckets: non-mutating calls burst 100, refill 20/s; CreateTags burst 100, refill 10/s; unpaginated

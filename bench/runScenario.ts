@@ -8,8 +8,8 @@ import { DELETE_ON_KEY, RETENTION_KEY } from "../handler/tagRules";
 import { addDays } from "../handler/dates";
 import { useFakeTime } from "../local/fakeTime";
 import { MemoryLedger } from "../local/memoryLedger";
-import { Ec2Error, FakeAccount } from "./fakeAccount";
-import { queryProtocolHandler } from "./queryProtocol";
+import { Ec2Account, Ec2Error } from "../local/emulator/ec2Account";
+import { queryProtocolHandler } from "../local/emulator/ec2Query";
 import {
   SETTINGS,
   TODAY,
@@ -73,7 +73,7 @@ async function runOurs(scenario: ScenarioName, snapshots: number): Promise<Scena
   // Simulated time: the SDK's backoff sleeps and the fake's token buckets share one fake clock.
   const time = useFakeTime(Date.parse(`${TODAY}T10:00:00Z`));
   const spec = accountSpec(scenario, snapshots);
-  const account = new FakeAccount(spec, () => Date.now());
+  const account = new Ec2Account(spec, { now: () => Date.now(), throttle: true });
   let gcNs = 0n;
   let peakHeap = 0;
   // Retained heap, sampled at every request after a full collection: garbage does not count.
@@ -159,7 +159,7 @@ function runSeed(scenario: ScenarioName, snapshots: number, paced: boolean): Sce
   let now = Date.parse(`${TODAY}T10:00:00Z`);
   const start = now;
   const spec = accountSpec(scenario, snapshots);
-  const account = new FakeAccount(spec, () => now);
+  const account = new Ec2Account(spec, { now: () => now, throttle: true });
   gc();
   const baseline = process.memoryUsage();
   const wallStart = process.hrtime.bigint();

@@ -2,7 +2,7 @@
 import { addDays } from "../handler/dates";
 import type { LedgerEntry } from "../handler/proof";
 import { decideTags, tagSetKey, type PolicySettings, type Tag } from "../handler/tagPolicy";
-import type { AccountSpec, Kind } from "./fakeAccount";
+import type { AccountSpec, Kind } from "../local/emulator/ec2Account";
 
 export const TODAY = "2026-11-29";
 export const SETTINGS: PolicySettings = { retentionDays: 90, extraTags: {} };

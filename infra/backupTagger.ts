@@ -10,14 +10,15 @@ import { BATCH_KEY, retentionValue } from "../handler/tagRules";
 import { LAMBDA_TRUST_POLICY, buildLedgerPolicy, buildTaggerPolicy } from "./iamPolicy";
 import { TaggerMonitoring } from "./monitoring";
 import { buildRecycleBinRules } from "./recycleBin";
+import { buildSdkLayer } from "./sdkLayer";
 
 /** Failed invocations and undeliverable schedule events are kept this long (the SQS maximum). */
 const FOURTEEN_DAYS = 1_209_600;
 
 /**
- * Packages in package.json's dependencies that must not be uploaded: deploy-time tools, and
- * @aws-sdk/* which the nodejs22.x runtime ships (bundled, the archive would be about 26 MB).
- * A test fails if the archive holds anything but the serialized handler.
+ * Packages in package.json's dependencies that must not be in the function's archive: deploy-time
+ * tools, and the AWS SDK, which the function gets from its own layer (sdkLayer.ts), pinned to the
+ * locked versions. A test fails if the archive holds anything but the serialized handler.
  */
 export const NOT_UPLOADED = [
   "@aws-sdk/client-ec2",
@@ -46,6 +47,7 @@ export class BackupTagger extends pulumi.ComponentResource {
   public readonly alarmTopicArn: pulumi.Output<string> | undefined;
   public readonly dashboardName: pulumi.Output<string> | undefined;
   public readonly ledgerTableName: pulumi.Output<string>;
+  public readonly sdkLayerArn: pulumi.Output<string>;
 
   constructor(name: string, args: BackupTaggerArgs, opts?: pulumi.ComponentResourceOptions) {
     super("ec2-backup-retention:index:BackupTagger", name, {}, opts);
@@ -153,6 +155,22 @@ export class BackupTagger extends pulumi.ComponentResource {
       }
     }
 
+    // The SDK the tests ran, not whatever the runtime ships this month. Built once per content
+    // hash; the same files make the same archive, so an unchanged stack replaces nothing.
+    const built = buildSdkLayer();
+    const sdkLayer = new aws.lambda.LayerVersion(
+      `${name}-sdk-layer`,
+      {
+        layerName: `${args.namePrefix}-aws-sdk`,
+        description: `The AWS SDK parts ${functionName} uses, bundled from package-lock.json (content ${built.hash})`,
+        code: new pulumi.asset.FileArchive(built.dir),
+        compatibleRuntimes: [aws.lambda.Runtime.NodeJS22dX],
+        // Plain JavaScript: either architecture.
+        compatibleArchitectures: ["x86_64", "arm64"],
+      },
+      { parent: this },
+    );
+
     const fn = new aws.lambda.CallbackFunction(
       `${name}-function`,
       {
@@ -160,6 +178,7 @@ export class BackupTagger extends pulumi.ComponentResource {
         description: "Tags every AMI and EBS snapshot the account owns with Retention and DeleteOn.",
         callbackFactory: createHandler,
         role,
+        layers: [sdkLayer.arn],
         runtime: aws.lambda.Runtime.NodeJS22dX,
         memorySize: args.memorySize,
         timeout: args.timeoutSeconds,
@@ -272,6 +291,7 @@ export class BackupTagger extends pulumi.ComponentResource {
     this.alarmTopicArn = monitoring.alarmTopicArn;
     this.dashboardName = monitoring.dashboardName;
     this.ledgerTableName = ledger.name;
+    this.sdkLayerArn = sdkLayer.arn;
     this.registerOutputs({
       ledgerTableName: this.ledgerTableName,
       failedRunsQueueUrl: this.failedRunsQueueUrl,

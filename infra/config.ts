@@ -48,9 +48,9 @@ export const DEFAULTS = {
   retentionDays: 90,
   schedule: "rate(1 day)",
   logRetentionDays: 14,
-  // Measured (BENCHMARKS.md): 110,000-resource runs peak at 141-165 MB RSS on Node.js 22, which needs
-  // 207 MB for 20% headroom; 224 MB, the next multiple of 32, absorbs run-to-run variation.
-  memorySize: 224,
+  // Measured (BENCHMARKS.md): 110,000-resource runs with the SDK layer peak at 140-151 MB RSS on Node.js 22, which needs
+  // 189 MB for 20% headroom; 192 MB, the next multiple of 32, absorbs run-to-run variation.
+  memorySize: 192,
   timeoutSeconds: 300,
   extraTags: {} as Record<string, string>,
   dryRun: false,

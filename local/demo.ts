@@ -1,42 +1,68 @@
-// `npm run demo [-- --endpoint URL]`
-// Starts the EC2 emulator, seeds a realistic account, synthesizes the dev stack and invokes the
-// exact Lambda code Pulumi would upload, twice: the second run shows that nothing is rewritten.
+// `npm run demo [-- --emulator moto|embedded] [--endpoint URL]`
+// Starts an EC2 emulator (moto when it is importable, otherwise this project's embedded one), seeds
+// the demo account, synthesizes the dev stack and invokes the exact Lambda code Pulumi would upload,
+// twice: the second run shows that nothing is rewritten.
 // The SDK's "2027 releases need Node.js 22" notice is noise in a demo.
 process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= "true";
-import type { EC2Client } from "@aws-sdk/client-ec2";
 import { parseArgs } from "node:util";
-import { invokeArchive, unpackArchive, type Invocation } from "./invokeLambda";
-import { INSTALL_HINT, motoInstalled, startMoto, type Emulator } from "./motoServer";
+import { invokeArchiveAsync, unpackArchive, type Invocation } from "./invokeLambda";
+import { INSTALL_HINT, motoInstalled } from "./motoServer";
+import { seedDemoAccount } from "./demoAccount";
+import {
+  EMULATOR_NAMES,
+  chooseEmulator,
+  isEmulatorName,
+  startEmulator,
+  type Emulator,
+  type EmulatorName,
+} from "./emulators";
 import { createLedgerTable } from "./ledgerTable";
 import { findResource } from "./pulumiMocks";
-import { createImage, createSnapshot, emulatorClient, tagsById } from "./seedAccount";
+import { emulatorClient, tagsById } from "./seedAccount";
 import { synth } from "./synth";
 
 type Tags = Record<string, Record<string, string>>;
+
+export const USAGE = `usage: npm run demo [-- --emulator ${EMULATOR_NAMES.join("|")}] [--endpoint URL]
+
+  --emulator NAME   moto (Python's, an independent implementation) or embedded (this project's own,
+                    Node.js only); default: moto when python3 can import it, otherwise embedded
+  --endpoint URL    an EC2 and DynamoDB endpoint you already run (LocalStack, moto); wins over --emulator`;
 
 export interface DemoIo {
   out: { write(text: string): unknown };
   err: { write(text: string): unknown };
 }
 
-/** A small account with one resource for each thing the tagger does; Name says which. */
-async function seedDemoAccount(ec2: EC2Client): Promise<void> {
-  await createImage(ec2, "web-nightly", { Name: "web-nightly (AMI, untagged)" });
-  await createImage(ec2, "db-weekly", {
-    Name: "db-weekly (AMI, tagged under 30 days)",
-    Retention: "30days",
-    DeleteOn: "2026-12-20",
-  });
-  await createSnapshot(ec2, { Name: "db-daily-1 (untagged)" });
-  await createSnapshot(ec2, { Name: "db-daily-2 (untagged)" });
-  await createSnapshot(ec2, {
-    Name: "logs-archive (tagged under 30 days)",
-    Retention: "30days",
-    DeleteOn: "2026-12-10",
-  });
-  await createSnapshot(ec2, { Name: "legal-hold (tagged by hand)", Retention: "keep" });
-  await createSnapshot(ec2, { Name: "migration (someone else's DeleteOn)", DeleteOn: "2027-06-30" });
-  await createSnapshot(ec2, { Name: "terraform-managed (own ManagedBy tag)", ManagedBy: "terraform" });
+/** What the demo asks of the machine; tests replace it to play a machine without moto. */
+export interface DemoHost {
+  motoInstalled: () => boolean;
+}
+
+/** The flags, or the lines of a usage error. */
+export function parseDemoArgs(
+  argv: string[],
+): { endpoint?: string; emulator?: EmulatorName } | { errors: string[] } {
+  let values: { endpoint?: string; emulator?: string };
+  try {
+    values = parseArgs({
+      args: argv,
+      options: { endpoint: { type: "string" }, emulator: { type: "string" } },
+      strict: true,
+    }).values;
+  } catch (error) {
+    return { errors: [(error as Error).message] };
+  }
+  const errors: string[] = [];
+  if (values.emulator !== undefined && !isEmulatorName(values.emulator)) {
+    errors.push(`--emulator ${JSON.stringify(values.emulator)}: must be one of ${EMULATOR_NAMES.join(", ")}`);
+  }
+  if (values.endpoint !== undefined && !/^https?:\/\/[^\s]+$/.test(values.endpoint)) {
+    errors.push(`--endpoint ${JSON.stringify(values.endpoint)}: must be an http(s) URL`);
+  }
+  return errors.length > 0
+    ? { errors }
+    : { endpoint: values.endpoint, emulator: values.emulator as EmulatorName | undefined };
 }
 
 function cell(before: string | undefined, after: string | undefined): string {
@@ -68,18 +94,21 @@ export function formatTagTable(before: Tags, after: Tags): string {
   return [line(header), line(widths.map((w) => "-".repeat(w))), ...rows.map(line)].join("\n");
 }
 
-export async function runDemo(argv: string[], io: DemoIo): Promise<number> {
-  let endpoint: string | undefined;
-  try {
-    endpoint = parseArgs({ args: argv, options: { endpoint: { type: "string" } }, strict: true }).values
-      .endpoint;
-  } catch (error) {
-    io.err.write(`${(error as Error).message}\nusage: npm run demo [-- --endpoint URL]\n`);
+export async function runDemo(
+  argv: string[],
+  io: DemoIo,
+  host: DemoHost = { motoInstalled: () => motoInstalled() },
+): Promise<number> {
+  const options = parseDemoArgs(argv);
+  if ("errors" in options) {
+    io.err.write(`${options.errors.join("\n")}\n\n${USAGE}\n`);
     return 2;
   }
-  if (!endpoint && !motoInstalled()) {
+  let endpoint = options.endpoint;
+  const choice = endpoint === undefined ? chooseEmulator(options.emulator, host.motoInstalled) : undefined;
+  if (choice?.name === "moto" && options.emulator === "moto" && !host.motoInstalled()) {
     io.err.write(
-      `${INSTALL_HINT}\nor point the demo at an EC2 endpoint you already run (LocalStack, moto): npm run demo -- --endpoint http://127.0.0.1:4566\n`,
+      `${INSTALL_HINT}\nor leave out --emulator moto: the embedded emulator needs nothing but Node.js\n`,
     );
     return 1;
   }
@@ -98,12 +127,15 @@ export async function runDemo(argv: string[], io: DemoIo): Promise<number> {
   process.once("SIGINT", onSignal);
   process.once("SIGTERM", onSignal);
   try {
-    if (!endpoint) {
-      emulator = await startMoto();
+    if (choice === undefined) {
+      const ignored = options.emulator === undefined ? "" : `; --emulator ${options.emulator} ignored`;
+      io.out.write(`Using the EC2 endpoint ${endpoint} (--endpoint${ignored})\n`);
+    } else {
+      emulator = await startEmulator(choice.name);
       endpoint = emulator.endpoint;
-      io.out.write(`Started the EC2 emulator (moto) at ${endpoint}\n`);
+      io.out.write(`Started the EC2 emulator: ${choice.name} (${choice.why}) at ${endpoint}\n`);
     }
-    const ec2 = emulatorClient(endpoint);
+    const ec2 = emulatorClient(endpoint as string);
     await seedDemoAccount(ec2);
     const result = await synth({ stack: "dev" });
     const [archiveFiles] = Object.values(result.archives);
@@ -112,13 +144,14 @@ export async function runDemo(argv: string[], io: DemoIo): Promise<number> {
     const environment: Record<string, string> = findResource("aws:lambda/function:Function").inputs
       .environment.variables;
     // The ledger the stack would create beside the function (proof of authorship for expiry).
-    await createLedgerTable(endpoint, environment.LEDGER_TABLE, result.config["aws:region"]);
+    await createLedgerTable(endpoint as string, environment.LEDGER_TABLE, result.config["aws:region"]);
     io.out.write(
       `Synthesized stack dev: ${result.resources.length} resources; the function's archive is ${Object.keys(archiveFiles).join(", ")}\n` +
         `Environment: ${JSON.stringify(environment)}\n\n`,
     );
-    const invoke = (): Invocation =>
-      invokeArchive([process.execPath], archive.dir, {
+    // Asynchronously: the embedded emulator answers from this process while the function runs.
+    const invoke = (): Promise<Invocation> =>
+      invokeArchiveAsync([process.execPath], archive.dir, Object.values(result.layers)[0].dir, {
         AWS_REGION: result.config["aws:region"],
         AWS_ENDPOINT_URL: endpoint as string,
         AWS_ACCESS_KEY_ID: "demo",
@@ -128,7 +161,7 @@ export async function runDemo(argv: string[], io: DemoIo): Promise<number> {
       });
 
     const before = await tagsById(ec2);
-    const first = invoke();
+    const first = await invoke();
     if (!first.ok) {
       throw new Error(`the function failed: ${first.error?.message}`);
     }
@@ -136,7 +169,7 @@ export async function runDemo(argv: string[], io: DemoIo): Promise<number> {
     io.out.write(`First run (a scheduled EventBridge event):\n\n${formatTagTable(before, after)}\n\n`);
     io.out.write(`Response:\n${JSON.stringify(first.response, null, 2)}\n\n`);
 
-    const second = invoke();
+    const second = await invoke();
     const afterSecond = await tagsById(ec2);
     const unchanged = JSON.stringify(afterSecond) === JSON.stringify(after);
     io.out.write(

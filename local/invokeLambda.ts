@@ -3,9 +3,9 @@
 import { spawn, spawnSync } from "node:child_process";
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
-import { join, resolve } from "node:path";
+import { join } from "node:path";
+import { ROOT } from "../infra/projectRoot";
 
-const ROOT = resolve(__dirname, "..");
 const INVOKER = join(ROOT, "local", "invokeArchive.js");
 
 export interface Invocation {
@@ -29,11 +29,16 @@ export function unpackArchive(files: Record<string, string>): { dir: string; rem
   return { dir, remove: () => rmSync(dir, { recursive: true, force: true }) };
 }
 
-function childEnvironment(env: Record<string, string>): NodeJS.ProcessEnv {
+/**
+ * As Lambda runs it: the SDK comes from the function's layer, as /opt/nodejs/node_modules would
+ * provide it, and from nowhere else (the archive is unpacked outside the project, so no
+ * node_modules above it can answer).
+ */
+function childEnvironment(layerDir: string, env: Record<string, string>): NodeJS.ProcessEnv {
   return {
     PATH: process.env.PATH,
     HOME: process.env.HOME,
-    NODE_PATH: join(ROOT, "node_modules"),
+    NODE_PATH: join(layerDir, "nodejs", "node_modules"),
     AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: "true",
     ...env,
   };
@@ -50,13 +55,13 @@ function readResult(resultFile: string, status: number | null, stderr: string, s
 }
 
 /**
- * `command` starts Node.js (e.g. [process.execPath] or ["npx", "-y", "node@22"]); `env` is the
- * function's environment plus AWS settings. The SDK comes from the project's node_modules, as the
- * Lambda runtime would provide it.
+ * `command` starts Node.js (e.g. [process.execPath] or ["npx", "-y", "node@22"]); `layerDir` is the
+ * function's SDK layer (sdkLayer.ts); `env` is the function's environment plus AWS settings.
  */
 export function invokeArchive(
   command: string[],
   archiveDir: string,
+  layerDir: string,
   env: Record<string, string>,
 ): Invocation {
   const resultFile = join(archiveDir, "result.json");
@@ -65,7 +70,7 @@ export function invokeArchive(
   const run = spawnSync(program, [...args, INVOKER, archiveDir, resultFile], {
     encoding: "utf8",
     timeout: 180_000,
-    env: childEnvironment(env),
+    env: childEnvironment(layerDir, env),
   });
   return readResult(resultFile, run.status, run.stderr, run.stdout);
 }
@@ -74,12 +79,15 @@ export function invokeArchive(
 export async function invokeArchiveAsync(
   command: string[],
   archiveDir: string,
+  layerDir: string,
   env: Record<string, string>,
 ): Promise<Invocation> {
   const resultFile = join(archiveDir, "result.json");
   rmSync(resultFile, { force: true });
   const [program, ...args] = command;
-  const child = spawn(program, [...args, INVOKER, archiveDir, resultFile], { env: childEnvironment(env) });
+  const child = spawn(program, [...args, INVOKER, archiveDir, resultFile], {
+    env: childEnvironment(layerDir, env),
+  });
   let [stdout, stderr] = ["", ""];
   child.stdout.on("data", (chunk: Buffer) => (stdout += chunk.toString()));
   child.stderr.on("data", (chunk: Buffer) => (stderr += chunk.toString()));

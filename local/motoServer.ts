@@ -1,15 +1,12 @@
-// Starts the moto EC2 emulator on a free loopback port (for the tests, the benchmark and the demo) and stops it.
+// Starts the moto EC2 emulator on a free loopback port (for the tests, the benchmark and the demo) and
+// stops it; reset() is moto's reset API.
 import { spawn, spawnSync, type ChildProcess } from "node:child_process";
 import { createServer } from "node:net";
+import type { Emulator } from "./emulators";
 
-export interface Emulator {
-  endpoint: string;
-  /** Forgets every resource (moto's reset API). */
-  reset(): Promise<void>;
-  stop(): Promise<void>;
-}
+export type { Emulator } from "./emulators";
 
-export const INSTALL_HINT = 'the EC2 emulator is missing: pip install "moto[server]"';
+export const INSTALL_HINT = 'moto, the independent EC2 emulator, is missing: pip install "moto[server]"';
 
 export function motoInstalled(python = "python3"): boolean {
   return spawnSync(python, ["-c", "import moto.server, flask"], { stdio: "ignore" }).status === 0;

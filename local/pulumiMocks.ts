@@ -73,6 +73,8 @@ function arnFor(
       return `arn:aws:sns:${region}:${ACCOUNT}:${physical}`;
     case "aws:dynamodb/table:Table":
       return `arn:aws:dynamodb:${region}:${ACCOUNT}:table/${physical}`;
+    case "aws:lambda/layerVersion:LayerVersion":
+      return `arn:aws:lambda:${region}:${ACCOUNT}:layer:${(inputs.layerName as string | undefined) ?? name}:1`;
     case "aws:rbin/rule:Rule":
       return `arn:aws:rbin:${region}:${ACCOUNT}:rule/${name}`;
     default:
@@ -221,4 +223,10 @@ export async function lambdaArchive(functionResourceName?: string): Promise<Reco
     files[name] = await asset.text;
   }
   return files;
+}
+
+/** Where the mocked stack's SDK layer was built: the directory that holds nodejs/node_modules. */
+export async function sdkLayerDir(layerResourceName?: string): Promise<string> {
+  const layer = findResource("aws:lambda/layerVersion:LayerVersion", layerResourceName);
+  return (await layer.inputs.code.path) as string;
 }

@@ -3,6 +3,7 @@ import {
   CreateSnapshotCommand,
   CreateTagsCommand,
   CreateVolumeCommand,
+  DeleteSnapshotCommand,
   DescribeImagesCommand,
   DescribeSnapshotsCommand,
   EC2Client,
@@ -34,17 +35,26 @@ export async function createSnapshot(ec2: EC2Client, tags: Record<string, string
   return snapshot.SnapshotId as string;
 }
 
-/** An AMI backed by a fresh (untagged) snapshot; returns both IDs. */
+/**
+ * An AMI backed by a fresh (untagged) snapshot; returns both IDs. EC2 and the embedded emulator back
+ * the AMI with the snapshot given; moto ignores the mapping and makes a snapshot of its own, so
+ * there the one given is deleted and moto's returned: the same account on either emulator.
+ */
 export async function createImage(ec2: EC2Client, name: string, tags: Record<string, string> = {}) {
-  const snapshotId = await createSnapshot(ec2);
+  const given = await createSnapshot(ec2);
   const image = await ec2.send(
     new RegisterImageCommand({
       Name: name,
       RootDeviceName: "/dev/sda1",
-      BlockDeviceMappings: [{ DeviceName: "/dev/sda1", Ebs: { SnapshotId: snapshotId } }],
+      BlockDeviceMappings: [{ DeviceName: "/dev/sda1", Ebs: { SnapshotId: given } }],
     }),
   );
   const imageId = image.ImageId as string;
+  const registered = await ec2.send(new DescribeImagesCommand({ ImageIds: [imageId] }));
+  const snapshotId = registered.Images?.[0]?.BlockDeviceMappings?.[0]?.Ebs?.SnapshotId ?? given;
+  if (snapshotId !== given) {
+    await ec2.send(new DeleteSnapshotCommand({ SnapshotId: given }));
+  }
   if (Object.keys(tags).length > 0) {
     await ec2.send(new CreateTagsCommand({ Resources: [imageId], Tags: tagList(tags) }));
   }

@@ -3,15 +3,23 @@
 // what `pulumi up` would create, including the exact Lambda archive.
 // The SDK's "2027 releases need Node.js 22" notice is noise for a plan.
 process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= "true";
-import { mkdirSync, writeFileSync } from "node:fs";
-import { dirname, join, resolve } from "node:path";
+import { mkdirSync, readFileSync, readdirSync, writeFileSync } from "node:fs";
+import { dirname, join } from "node:path";
 import { deflateRawSync } from "node:zlib";
 import { parseArgs } from "node:util";
+import { ROOT } from "../infra/projectRoot";
 import { lambdaArchive, loadStack, registered, type Registered, type StackOutputs } from "./pulumiMocks";
 import { readStackConfig } from "./stackConfig";
 
-const ROOT = resolve(__dirname, "..");
 const FUNCTION_TYPE = "aws:lambda/function:Function";
+const LAYER_TYPE = "aws:lambda/layerVersion:LayerVersion";
+
+/** A layer as built: its directory (holding nodejs/node_modules) and the bundle's sizes. */
+export interface LayerInfo {
+  dir: string;
+  bytes: number;
+  zippedBytes: number;
+}
 
 export interface SynthOptions {
   stack?: string;
@@ -25,6 +33,8 @@ export interface SynthResult {
   outputs: StackOutputs;
   /** Per Lambda resource name: archive file name -> contents. */
   archives: Record<string, Record<string, string>>;
+  /** Per layer resource name: where its content is. */
+  layers: Record<string, LayerInfo>;
 }
 
 export async function synth(options: SynthOptions): Promise<SynthResult> {
@@ -35,10 +45,23 @@ export async function synth(options: SynthOptions): Promise<SynthResult> {
   for (const fn of resources.filter((r) => r.type === FUNCTION_TYPE)) {
     archives[fn.name] = await lambdaArchive(fn.name);
   }
-  if (options.out) {
-    writeOut(options.out, resources, archives);
+  const layers: SynthResult["layers"] = {};
+  for (const layer of resources.filter((r) => r.type === LAYER_TYPE)) {
+    layers[layer.name] = layerInfo(await layer.inputs.code.path);
   }
-  return { config, resources, outputs, archives };
+  if (options.out) {
+    writeOut(options.out, resources, archives, layers);
+  }
+  return { config, resources, outputs, archives, layers };
+}
+
+/** The built layer in `dir`: its one bundle's size, raw and deflated. */
+export function layerInfo(dir: string): LayerInfo {
+  const modules = join(dir, "nodejs", "node_modules");
+  const bundle = readdirSync(modules)
+    .filter((name) => !name.startsWith("@"))
+    .map((name) => readFileSync(join(modules, name, "index.js")))[0];
+  return { dir, bytes: bundle.length, zippedBytes: deflateRawSync(bundle).length };
 }
 
 const archiveBytes = (files: Record<string, string>) =>
@@ -48,8 +71,16 @@ export const zippedBytes = (files: Record<string, string>) =>
   Object.values(files).reduce((n, text) => n + deflateRawSync(Buffer.from(text)).length, 0);
 
 /** Inputs as plain JSON: the code archive becomes its file list and size. */
-function plainInputs(resource: Registered, archives: SynthResult["archives"]): Record<string, unknown> {
+function plainInputs(
+  resource: Registered,
+  archives: SynthResult["archives"],
+  layers: SynthResult["layers"] = {},
+): Record<string, unknown> {
   const inputs: Record<string, unknown> = { ...resource.inputs };
+  if (resource.type === LAYER_TYPE) {
+    const { bytes, zippedBytes } = layers[resource.name] ?? {};
+    inputs.code = { layer: "nodejs/node_modules: @aws-sdk shims onto one bundle", bytes, zippedBytes };
+  }
   if (resource.type === FUNCTION_TYPE) {
     const files = archives[resource.name];
     inputs.code = {
@@ -61,9 +92,18 @@ function plainInputs(resource: Registered, archives: SynthResult["archives"]): R
   return inputs;
 }
 
-function writeOut(out: string, resources: Registered[], archives: SynthResult["archives"]): void {
+function writeOut(
+  out: string,
+  resources: Registered[],
+  archives: SynthResult["archives"],
+  layers: SynthResult["layers"],
+): void {
   mkdirSync(out, { recursive: true });
-  const plain = resources.map((r) => ({ type: r.type, name: r.name, inputs: plainInputs(r, archives) }));
+  const plain = resources.map((r) => ({
+    type: r.type,
+    name: r.name,
+    inputs: plainInputs(r, archives, layers),
+  }));
   writeFileSync(join(out, "resources.json"), `${JSON.stringify(plain, null, 2)}\n`);
   for (const [name, files] of Object.entries(archives)) {
     for (const [file, text] of Object.entries(files)) {
@@ -93,8 +133,8 @@ export function formatPlan(result: SynthResult, stack: string | undefined): stri
   ];
   for (const resource of result.resources) {
     lines.push(`+ ${resource.type}  ${resource.name}`);
-    for (const [key, value] of Object.entries(plainInputs(resource, result.archives)).sort(([a], [b]) =>
-      a.localeCompare(b),
+    for (const [key, value] of Object.entries(plainInputs(resource, result.archives, result.layers)).sort(
+      ([a], [b]) => a.localeCompare(b),
     )) {
       const text = show(value).split("\n");
       lines.push(`    ${key}: ${text[0]}`, ...text.slice(1).map((line) => `      ${line}`));
@@ -105,7 +145,26 @@ export function formatPlan(result: SynthResult, stack: string | undefined): stri
   for (const [key, value] of Object.entries(result.outputs)) {
     lines.push(`    ${key}: ${typeof value === "string" ? value : JSON.stringify(value)}`);
   }
+  lines.push("", ...budgetLines(result));
   return lines.join("\n");
+}
+
+/** The closure archive may zip to 64 KB, the SDK layer to 1 MB (a test holds both). */
+export const BUDGETS = { archiveZippedBytes: 64 * 1024, layerZippedBytes: 1024 * 1024 };
+
+export function budgetLines(result: Pick<SynthResult, "archives" | "layers">): string[] {
+  const kb = (n: number) => `${(n / 1024).toFixed(1)} KB`;
+  return [
+    "Sizes:",
+    ...Object.entries(result.archives).map(
+      ([name, files]) =>
+        `    ${name} closure archive: ${kb(archiveBytes(files))}, ${kb(zippedBytes(files))} zipped (budget ${kb(BUDGETS.archiveZippedBytes)} zipped)`,
+    ),
+    ...Object.entries(result.layers).map(
+      ([name, layer]) =>
+        `    ${name}: ${kb(layer.bytes)}, ${kb(layer.zippedBytes)} zipped (budget ${kb(BUDGETS.layerZippedBytes)} zipped)`,
+    ),
+  ];
 }
 
 export const USAGE = "usage: npm run synth -- [--stack NAME] [--config key=value ...] [--out DIR]";

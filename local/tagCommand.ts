@@ -1,6 +1,7 @@
-// `npm run tag -- [--region R] [--retention-days N] [--dry-run] [--json] [--endpoint URL]`
+// `npm run tag -- [--region R] [--retention-days N] [--dry-run] [--json] [--endpoint URL|embedded]`
 // Runs the Lambda's tagger core from a workstation with the standard AWS credential chain, or
-// against an emulator (`--endpoint`, or AWS_ENDPOINT_URL).
+// against an emulator (`--endpoint`, or AWS_ENDPOINT_URL); `--endpoint embedded` starts this
+// project's own emulator holding the demo's account, for a try without AWS or Python.
 import { DynamoDBClient } from "@aws-sdk/client-dynamodb";
 import { parseArgs } from "node:util";
 import { CLIENT_CONFIG, bound, createEc2Client } from "../handler/awsClients";
@@ -10,6 +11,9 @@ import { dynamoLedger } from "../handler/ledger";
 import { jsonLogger, type Logger } from "../handler/ports";
 import { buildResponse, type TaggerResponse } from "../handler/response";
 import { describeError } from "../handler/errors";
+import { startDemoEmbedded } from "./demoAccount";
+import type { Emulator } from "./emulators";
+import { createLedgerTable } from "./ledgerTable";
 import { regionProblem } from "../infra/regions";
 import { tagBackups, type Progress, type TagReport } from "../handler/tagger";
 import {
@@ -31,7 +35,12 @@ export const USAGE = `usage: npm run tag -- [--region R] [--retention-days N] [-
                         safety margin and the run reports complete: false (default: no limit)
   --dry-run             plan and report, write nothing
   --json                print exactly the Lambda's response on stdout, logs on stderr
-  --endpoint URL        EC2 endpoint, e.g. an emulator (default: AWS_ENDPOINT_URL or AWS)`;
+  --endpoint URL        EC2 endpoint, e.g. an emulator (default: AWS_ENDPOINT_URL or AWS)
+  --endpoint embedded   this project's own emulator, started here with the demo's account: no AWS
+                        account, credentials or Python needed (region default us-east-1)`;
+
+/** The --endpoint value that starts the embedded emulator with the demo's account. */
+export const EMBEDDED = "embedded";
 
 export interface Io {
   out: { write(text: string): unknown };
@@ -74,7 +83,13 @@ export function parseOptions(argv: string[], env: Io["env"]): Options | { errors
     return { errors: [(error as Error).message] };
   }
   const errors: string[] = [];
-  const region = (values.region as string | undefined) ?? env.AWS_REGION ?? env.AWS_DEFAULT_REGION;
+  const endpoint = values.endpoint as string | undefined;
+  // The embedded emulator is not in any region; it needs one only for the SDK to sign with.
+  const region =
+    (values.region as string | undefined) ??
+    env.AWS_REGION ??
+    env.AWS_DEFAULT_REGION ??
+    (endpoint === EMBEDDED ? "us-east-1" : undefined);
   if (!region) {
     errors.push("no region: pass --region or set AWS_REGION");
   } else if (regionProblem(region)) {
@@ -104,9 +119,8 @@ export function parseOptions(argv: string[], env: Io["env"]): Options | { errors
       extraTags = parsed as Record<string, string>;
     }
   }
-  const endpoint = values.endpoint as string | undefined;
-  if (endpoint !== undefined && !/^https?:\/\/[^\s]+$/.test(endpoint)) {
-    errors.push(`--endpoint ${JSON.stringify(endpoint)}: must be an http(s) URL`);
+  if (endpoint !== undefined && endpoint !== EMBEDDED && !/^https?:\/\/[^\s]+$/.test(endpoint)) {
+    errors.push(`--endpoint ${JSON.stringify(endpoint)}: must be an http(s) URL, or ${EMBEDDED}`);
   }
   const ledgerTable = values["ledger-table"] as string | undefined;
   if (ledgerTable !== undefined && !/^[A-Za-z0-9_.-]{3,255}$/.test(ledgerTable)) {
@@ -178,7 +192,37 @@ export async function main(argv: string[], io: Io): Promise<number> {
     io.err.write(`${options.errors.join("\n")}\n\n${USAGE}\n`);
     return 2;
   }
-  const where = { region: options.region, ...(options.endpoint ? { endpoint: options.endpoint } : {}) };
+  // In --json mode every log line goes to stderr; otherwise only warnings and errors do.
+  const jsonLog = jsonLogger((line) => io.err.write(`${line}\n`));
+  const log: Logger = options.json
+    ? jsonLog
+    : { info: () => undefined, warn: jsonLog.warn, error: jsonLog.error };
+  let embedded: Emulator | undefined;
+  if (options.endpoint === EMBEDDED) {
+    try {
+      embedded = await startDemoEmbedded(options.region);
+      if (options.ledgerTable) {
+        await createLedgerTable(embedded.endpoint, options.ledgerTable, options.region);
+      }
+    } catch (error) {
+      await embedded?.stop();
+      io.err.write(`npm run tag failed: the embedded emulator did not start: ${(error as Error).message}\n`);
+      return 1;
+    }
+    const started = `EC2 emulator: embedded (this project's own, in this process) at ${embedded.endpoint}, holding the demo's account`;
+    if (options.json) {
+      log.info(started);
+    } else {
+      io.err.write(`${started}\n`);
+    }
+  }
+  const endpoint = embedded?.endpoint ?? options.endpoint;
+  const where = {
+    region: options.region,
+    ...(endpoint ? { endpoint } : {}),
+    // Nothing checks them; the SDK signs with them.
+    ...(embedded ? { credentials: { accessKeyId: "embedded", secretAccessKey: "embedded" } } : {}),
+  };
   // As in Lambda: every call bounded per attempt and, with --timeout, by the run's deadline.
   const deadline = createRunDeadline();
   const timeoutMs = (options.timeoutSeconds ?? Number.POSITIVE_INFINITY) * 1000;
@@ -194,11 +238,6 @@ export async function main(argv: string[], io: Io): Promise<number> {
     : undefined;
   const ledger = db && dynamoLedger(db, options.ledgerTable as string, options.region);
 
-  // In --json mode every log line goes to stderr; otherwise only warnings and errors do.
-  const jsonLog = jsonLogger((line) => io.err.write(`${line}\n`));
-  const log: Logger = options.json
-    ? jsonLog
-    : { info: () => undefined, warn: jsonLog.warn, error: jsonLog.error };
   if (!ledger && !options.dryRun) {
     const warning =
       "No --ledger-table: backups this run dates carry no proof that the stack dated them, so the stack's expiry will never delete them.";
@@ -244,6 +283,7 @@ export async function main(argv: string[], io: Io): Promise<number> {
   } finally {
     ec2.destroy();
     db?.destroy();
+    await embedded?.stop();
   }
 }
 

@@ -13,7 +13,7 @@ import {
 } from "@aws-sdk/client-ec2";
 import { INSTALL_HINT, motoInstalled, startMoto, type Emulator } from "../local/motoServer";
 import { invokeArchive, invokeArchiveAsync, unpackArchive, type Invocation } from "../local/invokeLambda";
-import { findResource, lambdaArchive, loadStack } from "../local/pulumiMocks";
+import { findResource, lambdaArchive, loadStack, sdkLayerDir } from "../local/pulumiMocks";
 import { dynamoLedger, newBatchId, type Ledger } from "../handler/ledger";
 import { createLedgerTable, emulatorDynamo, ledgerEntries } from "../local/ledgerTable";
 import { THROTTLED, startProxy, withoutImage } from "./support/ec2Proxy";
@@ -46,6 +46,7 @@ describe("end to end: the serialized Lambda on the EC2 emulator", function () {
   let archiveDir: string;
   let removeArchive: (() => void) | undefined;
   let environment: Record<string, string>;
+  let layerDir: string;
 
   before(async function () {
     if (!motoInstalled()) {
@@ -61,6 +62,8 @@ describe("end to end: the serialized Lambda on the EC2 emulator", function () {
     archiveDir = archive.dir;
     removeArchive = archive.remove;
     environment = findResource("aws:lambda/function:Function").inputs.environment.variables;
+    // The SDK comes from the function's layer only, as in Lambda.
+    layerDir = await sdkLayerDir();
   });
 
   after(async () => {
@@ -87,12 +90,12 @@ describe("end to end: the serialized Lambda on the EC2 emulator", function () {
   }
 
   function invoke(command: string[], overrides: Record<string, string> = {}): Invocation {
-    return invokeArchive(command, archiveDir, environmentFor(overrides));
+    return invokeArchive(command, archiveDir, layerDir, environmentFor(overrides));
   }
 
   /** For runs behind a proxy served by this process, which spawnSync would block. */
   function invokeAsync(overrides: Record<string, string> = {}): Promise<Invocation> {
-    return invokeArchiveAsync([process.execPath], archiveDir, environmentFor(overrides));
+    return invokeArchiveAsync([process.execPath], archiveDir, layerDir, environmentFor(overrides));
   }
 
   for (const runtime of runtimes) {

@@ -1,12 +1,16 @@
-// The benchmark's figures are only as good as its EC2 fake: it must page, fail and throttle as EC2 does.
+// The benchmark's figures are only as good as its EC2 account (local/emulator/ec2Account.ts, which
+// the embedded emulator serves too): it must page, fail and throttle as EC2 does.
 import { expect } from "chai";
-import { Ec2Error, FakeAccount } from "../bench/fakeAccount";
+import { Ec2Account, Ec2Error } from "../local/emulator/ec2Account";
 import { accountSpec, minimumCalls } from "../bench/scenarios";
-import { EC2_BUCKETS, TokenBucket } from "../bench/tokenBucket";
+import { EC2_BUCKETS, TokenBucket } from "../local/emulator/tokenBucket";
 
 function account(snapshots: number, isGone?: (kind: string, i: number) => boolean) {
   let now = 0;
-  const fake = new FakeAccount({ images: 0, snapshots, initialTags: () => [], isGone }, () => now);
+  const fake = new Ec2Account(
+    { images: 0, snapshots, initialTags: () => [], isGone },
+    { now: () => now, throttle: true },
+  );
   return { fake, advance: (ms: number) => (now += ms) };
 }
 
@@ -19,7 +23,7 @@ const codeOf = (fn: () => unknown) => {
   return "no error";
 };
 
-describe("benchmark EC2 fake", () => {
+describe("the benchmark's EC2 account", () => {
   it("pages at most MaxResults with a NextToken, and refuses page sizes EC2 refuses", () => {
     const { fake } = account(2500);
     const first = fake.describe("snapshot", { maxResults: 1000 });
@@ -46,7 +50,8 @@ describe("benchmark EC2 fake", () => {
     expect(error?.code).to.equal("InvalidSnapshot.NotFound");
     expect(error?.message).to.equal(`The snapshot '${ids[3]}' does not exist.`);
     expect(ids.every((id) => fake.tagsOf(id).length === 0)).to.be.true;
-    expect(fake.describe("snapshot", { filterIds: ids }).items.map((i) => i.id)).to.deep.equal(
+    const filters = [{ name: "snapshot-id", values: ids }];
+    expect(fake.describe("snapshot", { filters }).items.map((i) => i.id)).to.deep.equal(
       ids.filter((_, i) => i !== 3 && i !== 7),
     );
   });
@@ -55,9 +60,8 @@ describe("benchmark EC2 fake", () => {
     const { fake, advance } = account(1001);
     const ids = fake.describe("snapshot", {}).items.map((item) => item.id);
     expect(codeOf(() => fake.createTags(ids, [{ Key: "a", Value: "b" }]))).to.equal("InvalidParameterValue");
-    expect(codeOf(() => fake.describe("snapshot", { filterIds: ids.slice(0, 201) }))).to.equal(
-      "InvalidParameterValue",
-    );
+    const filters = [{ name: "snapshot-id", values: ids.slice(0, 201) }];
+    expect(codeOf(() => fake.describe("snapshot", { filters }))).to.equal("InvalidParameterValue");
     const fifty = Array.from({ length: 50 }, (_, i) => ({ Key: `k${i}`, Value: "v" }));
     advance(10_000);
     fake.createTags([ids[0]], fifty);

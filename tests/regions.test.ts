@@ -183,11 +183,20 @@ describe("one naming scheme for one region and many", () => {
       readFileSync(join(__dirname, "fixtures", "single-region-resources.json"), "utf8"),
     );
     // Inputs that change in place, never by replacement: the code, its environment, the dashboard's
-    // body and the role's inline policy (each grew with a feature after the fixture). The
+    // body, the role's inline policy and the function's memory and layers (each changed with a feature
+    // after the fixture; Lambda updates memory and layers in place). The
     // dashboard's name now carries the region (dashboards are account-wide), which replaces it.
-    const updatable = ["code", "environment", "dashboardBody", "policy", "dashboardName"];
+    const updatable = [
+      "code",
+      "environment",
+      "dashboardBody",
+      "policy",
+      "dashboardName",
+      "layers",
+      "memorySize",
+    ];
     // Resources features added since: new ones are created beside the old, which stay as they are.
-    const added = ["tagger-ledger", "tagger-ledger-policy"];
+    const added = ["tagger-ledger", "tagger-ledger-policy", "tagger-sdk-layer"];
     // The mocks derive IDs from logical names; in AWS an ID is the physical name, which stays.
     const comparable = (resources: Pick<Registered, "type" | "name" | "inputs">[]) =>
       (JSON.parse(JSON.stringify(resources).replace(/tagger-us-east-1/g, "tagger")) as typeof resources)
@@ -218,6 +227,7 @@ describe("account-global names unique per region", () => {
     "aws:lambda/function:Function",
     "aws:lambda/functionEventInvokeConfig:FunctionEventInvokeConfig",
     "aws:lambda/permission:Permission",
+    "aws:lambda/layerVersion:LayerVersion",
     "aws:rbin/rule:Rule",
     "aws:sns/topic:Topic",
     "aws:sqs/queue:Queue",

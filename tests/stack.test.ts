@@ -37,6 +37,7 @@ describe("stack under Pulumi's mock runtime", () => {
       "aws:iam/rolePolicy:RolePolicy tagger-eu-west-1-policy",
       "aws:lambda/function:Function tagger-eu-west-1-function",
       "aws:lambda/functionEventInvokeConfig:FunctionEventInvokeConfig tagger-eu-west-1-async",
+      "aws:lambda/layerVersion:LayerVersion tagger-eu-west-1-sdk-layer",
       "aws:lambda/permission:Permission tagger-eu-west-1-invoke",
       "aws:sns/topic:Topic tagger-eu-west-1-monitoring-alarm-topic",
       "aws:sqs/queue:Queue tagger-eu-west-1-failed-runs",
@@ -98,7 +99,7 @@ describe("stack under Pulumi's mock runtime", () => {
       name: "TagEC2Backups",
       runtime: "nodejs22.x",
       handler: "__index.handler",
-      memorySize: 224,
+      memorySize: 192,
       timeout: 300,
       role: `arn:aws:iam::${ACCOUNT}:role/TagEC2BackupsLambdaRole-${REGION}`,
     });

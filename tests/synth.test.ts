@@ -25,7 +25,7 @@ describe("npm run synth", () => {
       overrides: ["timeoutSeconds=600", "aws:region=eu-west-1"],
     });
     expect(config).to.deep.include({
-      "ec2-backup-retention:memorySize": "224",
+      "ec2-backup-retention:memorySize": "192",
       "ec2-backup-retention:schedule": "cron(0 2 * * ? *)",
       "ec2-backup-retention:timeoutSeconds": "600",
       "aws:region": "eu-west-1",
@@ -41,14 +41,14 @@ describe("npm run synth", () => {
   it("prints every resource with its key properties and the outputs", async () => {
     const result = await synth({ stack: "dev" });
     const plan = formatPlan(result, "dev");
-    expect(plan).to.match(/^Plan for stack dev in us-east-1: 23 resources to create/);
+    expect(plan).to.match(/^Plan for stack dev in us-east-1: 24 resources to create/);
     for (const expected of [
       "+ aws:iam/role:Role  tagger-us-east-1-role",
       '"ec2:CreateTags"',
       '"arn:aws:ec2:us-east-1::snapshot/*"',
       "scheduleExpression: cron(0 2 * * ? *)",
       "runtime: nodejs22.x",
-      "memorySize: 224",
+      "memorySize: 192",
       "timeout: 300",
       '"RETENTION_DAYS": "90"',
       "retentionInDays: 14",
@@ -64,13 +64,19 @@ describe("npm run synth", () => {
       const io = capture();
       expect(await main(["--stack", "dev", "--out", out], io.io)).to.equal(0);
       const resources = JSON.parse(readFileSync(join(out, "resources.json"), "utf8"));
-      expect(resources).to.have.length(23);
+      expect(resources).to.have.length(24);
       const fn = resources.find((r: { type: string }) => r.type === "aws:lambda/function:Function");
       const code = readFileSync(join(out, "lambda", "tagger-us-east-1-function", "__index.js"), "utf8");
       expect(fn.inputs.code).to.deep.include({ archive: ["__index.js"], bytes: Buffer.byteLength(code) });
       expect(fn.inputs.code.zippedBytes).to.be.within(1, Buffer.byteLength(code) / 2);
       expect(code).to.include("exports.handler = __createHandler();");
       expect(io.out()).to.include(`__index.js: ${Buffer.byteLength(code).toLocaleString("en-US")} bytes`);
+      expect(io.out()).to.match(
+        /tagger-us-east-1-function closure archive: [\d.]+ KB, [\d.]+ KB zipped \(budget 64\.0 KB zipped\)/,
+      );
+      expect(io.out()).to.match(
+        /tagger-us-east-1-sdk-layer: [\d.]+ KB, [\d.]+ KB zipped \(budget 1024\.0 KB zipped\)/,
+      );
     } finally {
       rmSync(out, { recursive: true, force: true });
     }

@@ -6,11 +6,15 @@ import { main, parseOptions } from "../local/tagCommand";
 
 const env = { AWS_ACCESS_KEY_ID: "testing", AWS_SECRET_ACCESS_KEY: "testing" };
 
-function capture() {
+function capture(environment: Record<string, string> = env) {
   const out: string[] = [];
   const err: string[] = [];
   return {
-    io: { out: { write: (t: string) => out.push(t) }, err: { write: (t: string) => err.push(t) }, env },
+    io: {
+      out: { write: (t: string) => out.push(t) },
+      err: { write: (t: string) => err.push(t) },
+      env: environment,
+    },
     out: () => out.join(""),
     err: () => err.join(""),
   };
@@ -77,6 +81,43 @@ describe("npm run tag", () => {
     expect(code).to.equal(2);
     expect(run.out()).to.equal("");
     expect(run.err()).to.include("usage: npm run tag");
+  });
+
+  it("takes --endpoint embedded without a region, and refuses any other endpoint that is not a URL", () => {
+    expect(parseOptions(["--endpoint", "embedded"], {})).to.deep.include({
+      endpoint: "embedded",
+      region: "us-east-1",
+    });
+    expect(parseOptions(["--endpoint", "embeded"], { AWS_REGION: "us-east-1" })).to.deep.equal({
+      errors: ['--endpoint "embeded": must be an http(s) URL, or embedded'],
+    });
+  });
+
+  describe("--endpoint embedded: the demo's account, with no AWS account or Python", function () {
+    this.timeout(60_000);
+
+    it("tags the demo's account and says first which emulator serves", async () => {
+      // No region, no credentials: nothing in the environment at all.
+      const run = capture({});
+      expect(await main(["--endpoint", "embedded"], run.io)).to.equal(0);
+      expect(run.err()).to.match(
+        /^EC2 emulator: embedded \(this project's own, in this process\) at http:\/\/127\.0\.0\.1:\d+/,
+      );
+      expect(run.out()).to.match(/tagged\s+2\s+6/);
+      expect(run.out()).to.include("Successfully tagged 2 AMIs and 6 snapshots");
+    });
+
+    it("--json prints exactly the Lambda's response on stdout and only JSON lines on stderr", async () => {
+      const run = capture({});
+      expect(await main(["--endpoint", "embedded", "--json", "--dry-run"], run.io)).to.equal(0);
+      expect(JSON.parse(run.out())).to.deep.include({ dry_run: true, amis_planned: 2, snapshots_planned: 6 });
+      const logs = run
+        .err()
+        .trim()
+        .split("\n")
+        .map((line) => JSON.parse(line));
+      expect(logs[0].message).to.match(/^EC2 emulator: embedded/);
+    });
   });
 
   describe("against the EC2 emulator", function () {

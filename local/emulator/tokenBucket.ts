@@ -6,11 +6,16 @@ export interface BucketSpec {
   refillPerSecond: number;
 }
 
-/** Published figures for the categories the tagger and the seed touch. */
+/**
+ * Published figures for the categories the tagger, the seed's approach and the demo's seeding
+ * touch: Describe*, unfiltered and unpaginated DescribeSnapshots, CreateTags, and the mutating
+ * actions (CreateVolume, CreateSnapshot, RegisterImage, DeregisterImage, DeleteSnapshot, ...).
+ */
 export const EC2_BUCKETS = {
   nonMutating: { capacity: 100, refillPerSecond: 20 },
   unpaginatedDescribe: { capacity: 50, refillPerSecond: 10 },
   createTags: { capacity: 100, refillPerSecond: 10 },
+  mutating: { capacity: 200, refillPerSecond: 5 },
 } satisfies Record<string, BucketSpec>;
 
 export class TokenBucket {

@@ -1,0 +1,128 @@
+// The AWS SDK the function runs, pinned: an esbuild bundle of exactly the clients, commands and
+// paginators the handler uses, at the versions in package-lock.json, shipped as a Lambda layer.
+// The Node.js runtime puts /opt/nodejs/node_modules ahead of its own SDK on the module path
+// (Lambda docs, "Working with layers for Node.js Lambda functions"), so the layer's copy is the one
+// the serialized closure's require("@aws-sdk/client-ec2/dist-cjs/index.js") finds.
+import { createHash } from "node:crypto";
+import { existsSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { deflateRawSync } from "node:zlib";
+import { ROOT } from "./projectRoot";
+
+/** What the handler uses of each SDK package; a test checks the serialized function against it. */
+export const SDK_SURFACE: Readonly<Record<string, readonly string[]>> = {
+  "@aws-sdk/client-ec2": [
+    "EC2Client",
+    "CreateTagsCommand",
+    "DeleteSnapshotCommand",
+    "DeregisterImageCommand",
+    "DescribeImagesCommand",
+    "DescribeSnapshotsCommand",
+    "paginateDescribeImages",
+    "paginateDescribeSnapshots",
+  ],
+  "@aws-sdk/client-dynamodb": ["DynamoDBClient", "BatchGetItemCommand", "GetItemCommand", "PutItemCommand"],
+  "@aws-sdk/client-sns": ["SNSClient", "PublishCommand"],
+};
+
+/** The single bundle every SDK package of the layer points to, so shared code is loaded once. */
+const BUNDLE = "ec2-backup-retention-aws-sdk";
+/** Bumped when the way the layer is built changes, so a new build never reuses an old cache. */
+const BUILD_RECIPE = 1;
+
+export interface BuiltLayer {
+  /** The directory whose contents are the layer (it holds nodejs/node_modules/...). */
+  dir: string;
+  /** Content key: the lockfile, the surface, esbuild and the recipe. */
+  hash: string;
+  /** The module paths the layer answers, e.g. "@aws-sdk/client-ec2/dist-cjs/index.js". */
+  modules: string[];
+  /** Bytes of the bundle, and of the bundle deflated as a zip stores it. */
+  bytes: number;
+  zippedBytes: number;
+}
+
+function esbuildVersion(): string {
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  return (require("esbuild") as { version: string }).version;
+}
+
+/** Changes exactly when the layer's content can: the lockfile, the surface or the build. */
+export function sdkLayerHash(
+  lockfileText: string,
+  surface = SDK_SURFACE,
+  esbuild = esbuildVersion(),
+): string {
+  return createHash("sha256")
+    .update(JSON.stringify({ lockfileText, surface, esbuild, recipe: BUILD_RECIPE }))
+    .digest("hex")
+    .slice(0, 16);
+}
+
+/** The bundle's entry: re-exports of the surface, from each package's ES module build. */
+export function entrySource(surface = SDK_SURFACE): string {
+  return Object.entries(surface)
+    .map(([pkg, names]) => `export { ${names.join(", ")} } from "${pkg}";`)
+    .join("\n");
+}
+
+function packageVersion(root: string, pkg: string): string {
+  return JSON.parse(readFileSync(join(root, "node_modules", pkg, "package.json"), "utf8")).version;
+}
+
+/**
+ * Builds the layer into a cache directory named by its hash, or reuses it: an unchanged lockfile
+ * and surface give the same files, so `pulumi up` sees the same archive and replaces nothing.
+ */
+export function buildSdkLayer(root = ROOT): BuiltLayer {
+  const hash = sdkLayerHash(readFileSync(join(root, "package-lock.json"), "utf8"));
+  const dir = join(root, "node_modules", ".cache", "ec2-backup-retention", "sdk-layer", hash);
+  const modulesDir = join(dir, "nodejs", "node_modules");
+  const bundlePath = join(modulesDir, BUNDLE, "index.js");
+  const modules = Object.keys(SDK_SURFACE).map((pkg) => `${pkg}/dist-cjs/index.js`);
+  if (!existsSync(bundlePath)) {
+    const staging = `${dir}.building-${process.pid}`;
+    rmSync(staging, { recursive: true, force: true });
+    const stagingModules = join(staging, "nodejs", "node_modules");
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    const esbuild = require("esbuild") as typeof import("esbuild");
+    esbuild.buildSync({
+      stdin: { contents: entrySource(), resolveDir: root, loader: "ts" },
+      bundle: true,
+      platform: "node",
+      target: "node22",
+      format: "cjs",
+      // The packages' ES module builds: esbuild can drop the commands the handler never uses
+      // (from their CommonJS builds it must keep everything, about 125 MB RSS instead of 77).
+      mainFields: ["module", "main"],
+      // Whitespace and syntax only: names stay readable in a stack trace.
+      minifyWhitespace: true,
+      minifySyntax: true,
+      legalComments: "none",
+      outfile: join(stagingModules, BUNDLE, "index.js"),
+      logLevel: "silent",
+    });
+    writeFileSync(
+      join(stagingModules, BUNDLE, "package.json"),
+      `${JSON.stringify({ name: BUNDLE, private: true, main: "index.js" }, null, 2)}\n`,
+    );
+    // Each package the closure requires is a two-line shim onto the one bundle.
+    for (const pkg of Object.keys(SDK_SURFACE)) {
+      const pkgDir = join(stagingModules, pkg);
+      mkdirSync(join(pkgDir, "dist-cjs"), { recursive: true });
+      writeFileSync(
+        join(pkgDir, "package.json"),
+        `${JSON.stringify({ name: pkg, version: packageVersion(root, pkg), main: "dist-cjs/index.js" }, null, 2)}\n`,
+      );
+      writeFileSync(
+        join(pkgDir, "dist-cjs", "index.js"),
+        `// ${pkg} ${packageVersion(root, pkg)}, pinned: the parts this function uses, from the shared bundle.\nmodule.exports = require("${BUNDLE}");\n`,
+      );
+    }
+    rmSync(dir, { recursive: true, force: true });
+    mkdirSync(join(dir, ".."), { recursive: true });
+    renameSync(staging, dir);
+  }
+  const bundle = readFileSync(bundlePath);
+  return { dir, hash, modules, bytes: bundle.length, zippedBytes: deflateRawSync(bundle).length };
+}

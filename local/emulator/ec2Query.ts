@@ -1,0 +1,230 @@
+// The EC2 query protocol on both sides of an Ec2Account: form-encoded requests in, EC2's XML out.
+// The benchmark plugs it in as the SDK client's requestHandler, so the real client (serializers,
+// XML parser, adaptive retry) runs unchanged above it; the embedded emulator serves it over HTTP.
+import type { Tag } from "../../handler/tagPolicy";
+import {
+  ACCOUNT_ID,
+  Ec2Error,
+  type Ec2Account,
+  type Filter,
+  type ImageDetail,
+  type Listed,
+  type SnapshotDetail,
+} from "./ec2Account";
+
+const NS = "http://ec2.amazonaws.com/doc/2016-11-15/";
+let requestCounter = 0;
+
+function escapeXml(text: string): string {
+  return text.replace(/[<>&'"]/g, (c) => `&#${c.charCodeAt(0)};`);
+}
+
+/** EC2 leaves out a description nobody gave. */
+function description(text: string): string {
+  return text === "" ? "" : `<description>${escapeXml(text)}</description>`;
+}
+
+function tagSet(tags: Tag[]): string {
+  if (tags.length === 0) {
+    return "";
+  }
+  return `<tagSet>${tags.map((t) => `<item><key>${escapeXml(t.Key)}</key><value>${escapeXml(t.Value)}</value></item>`).join("")}</tagSet>`;
+}
+
+// Items carry the fields EC2 returns, so parsing and memory cost what they cost in Lambda.
+function snapshotXml(item: Listed): string {
+  const d = item.detail as SnapshotDetail;
+  return `<item><snapshotId>${item.id}</snapshotId><volumeId>${d.volumeId}</volumeId><status>completed</status><startTime>${d.createdAt}</startTime><progress>100%</progress><ownerId>${ACCOUNT_ID}</ownerId><volumeSize>${d.volumeSize}</volumeSize>${description(d.description)}<encrypted>${d.encrypted}</encrypted><storageTier>standard</storageTier>${tagSet(item.tags)}</item>`;
+}
+
+function imageXml(item: Listed): string {
+  const d = item.detail as ImageDetail;
+  // The benchmark's AMIs are named after their ID; the location keeps the name they share.
+  const name = d.name ?? `nightly-backup-${item.id}`;
+  const location = d.name ?? "nightly-backup";
+  const devices = d.blockDevices
+    .map(
+      (b) =>
+        `<item><deviceName>${escapeXml(b.deviceName)}</deviceName><ebs><snapshotId>${b.snapshotId}</snapshotId><volumeSize>${b.volumeSize}</volumeSize><deleteOnTermination>true</deleteOnTermination><volumeType>gp3</volumeType><encrypted>true</encrypted></ebs></item>`,
+    )
+    .join("");
+  return `<item><imageId>${item.id}</imageId><imageLocation>${ACCOUNT_ID}/${escapeXml(location)}</imageLocation><imageState>${item.disabled ? "disabled" : "available"}</imageState><imageOwnerId>${ACCOUNT_ID}</imageOwnerId><creationDate>${d.createdAt}</creationDate><isPublic>false</isPublic><architecture>x86_64</architecture><imageType>machine</imageType><name>${escapeXml(name)}</name>${description(d.description)}<rootDeviceType>ebs</rootDeviceType><rootDeviceName>${escapeXml(d.rootDeviceName)}</rootDeviceName><blockDeviceMapping>${devices}</blockDeviceMapping><virtualizationType>hvm</virtualizationType><hypervisor>xen</hypervisor><enaSupport>true</enaSupport>${tagSet(item.tags)}</item>`;
+}
+
+/** Values of "Prefix.1", "Prefix.2", ...; undefined when there is no "Prefix.1". */
+function indexed(params: URLSearchParams, prefix: string): string[] | undefined {
+  if (!params.has(`${prefix}.1`)) {
+    return undefined;
+  }
+  const values: string[] = [];
+  for (let i = 1; params.has(`${prefix}.${i}`); i++) {
+    values.push(params.get(`${prefix}.${i}`) as string);
+  }
+  return values;
+}
+
+function tagsFrom(params: URLSearchParams, prefix = "Tag"): Tag[] {
+  const tags: Tag[] = [];
+  for (let i = 1; params.has(`${prefix}.${i}.Key`); i++) {
+    tags.push({
+      Key: params.get(`${prefix}.${i}.Key`) as string,
+      Value: params.get(`${prefix}.${i}.Value`) ?? "",
+    });
+  }
+  return tags;
+}
+
+/** The tags of a TagSpecifications entry for this resource type (CreateSnapshot, RegisterImage). */
+function specifiedTags(params: URLSearchParams, resourceType: string): Tag[] {
+  const tags: Tag[] = [];
+  for (let i = 1; params.has(`TagSpecification.${i}.ResourceType`); i++) {
+    const type = params.get(`TagSpecification.${i}.ResourceType`);
+    if (type !== resourceType) {
+      throw new Ec2Error(
+        "InvalidParameterValue",
+        `'${type}' is not a valid taggable resource type for this operation (expected ${resourceType})`,
+      );
+    }
+    tags.push(...tagsFrom(params, `TagSpecification.${i}.Tag`));
+  }
+  return tags;
+}
+
+function filtersFrom(params: URLSearchParams): Filter[] | undefined {
+  const filters: Filter[] = [];
+  for (let i = 1; params.has(`Filter.${i}.Name`); i++) {
+    filters.push({
+      name: params.get(`Filter.${i}.Name`) as string,
+      values: indexed(params, `Filter.${i}.Value`) ?? [],
+    });
+  }
+  return filters.length === 0 ? undefined : filters;
+}
+
+function integer(params: URLSearchParams, name: string): number | undefined {
+  const text = params.get(name);
+  if (text === null) {
+    return undefined;
+  }
+  if (!/^-?\d+$/.test(text)) {
+    throw new Ec2Error("InvalidParameterValue", `Value (${text}) for parameter ${name} is invalid.`);
+  }
+  return Number(text);
+}
+
+const simple = (action: string, requestId: string) =>
+  `<${action}Response xmlns="${NS}">${requestId}<return>true</return></${action}Response>`;
+
+function answer(action: string, params: URLSearchParams, account: Ec2Account): string {
+  const requestId = `<requestId>fake-${++requestCounter}</requestId>`;
+  switch (action) {
+    case "DescribeImages":
+    case "DescribeSnapshots": {
+      const kind = action === "DescribeImages" ? "image" : "snapshot";
+      const page = account.describe(kind, {
+        // Owners and OwnerIds are both "Owner.N" on the wire.
+        owners: indexed(params, "Owner"),
+        ids: indexed(params, kind === "image" ? "ImageId" : "SnapshotId"),
+        filters: filtersFrom(params),
+        maxResults: integer(params, "MaxResults"),
+        nextToken: params.get("NextToken") ?? undefined,
+        includeDisabled: params.get("IncludeDisabled") === "true",
+      });
+      const set = kind === "image" ? "imagesSet" : "snapshotSet";
+      const items = page.items.map(kind === "image" ? imageXml : snapshotXml).join("");
+      const next = page.nextToken ? `<nextToken>${page.nextToken}</nextToken>` : "";
+      return `<${action}Response xmlns="${NS}">${requestId}<${set}>${items}</${set}>${next}</${action}Response>`;
+    }
+    case "CreateTags":
+      account.createTags(indexed(params, "ResourceId") ?? [], tagsFrom(params));
+      return simple(action, requestId);
+    case "CreateVolume": {
+      const volume = account.createVolume({
+        zone: params.get("AvailabilityZone") ?? undefined,
+        size: integer(params, "Size"),
+      });
+      return `<CreateVolumeResponse xmlns="${NS}">${requestId}<volumeId>${volume.id}</volumeId><size>${volume.size}</size><snapshotId/><availabilityZone>${escapeXml(volume.zone)}</availabilityZone><status>available</status><createTime>${volume.createdAt}</createTime><volumeType>gp2</volumeType><encrypted>false</encrypted></CreateVolumeResponse>`;
+    }
+    case "CreateSnapshot": {
+      // Completed at once: nothing here waits on data being copied.
+      const snapshot = account.createSnapshot({
+        volumeId: params.get("VolumeId") ?? undefined,
+        description: params.get("Description") ?? undefined,
+        tags: specifiedTags(params, "snapshot"),
+      });
+      const body = snapshotXml(snapshot).replace(/^<item>|<\/item>$/g, "");
+      return `<CreateSnapshotResponse xmlns="${NS}">${requestId}${body}</CreateSnapshotResponse>`;
+    }
+    case "RegisterImage": {
+      const blockDevices: { deviceName: string; snapshotId?: string }[] = [];
+      for (let i = 1; params.has(`BlockDeviceMapping.${i}.DeviceName`); i++) {
+        blockDevices.push({
+          deviceName: params.get(`BlockDeviceMapping.${i}.DeviceName`) as string,
+          snapshotId: params.get(`BlockDeviceMapping.${i}.Ebs.SnapshotId`) ?? undefined,
+        });
+      }
+      const imageId = account.registerImage({
+        name: params.get("Name") ?? undefined,
+        description: params.get("Description") ?? undefined,
+        rootDeviceName: params.get("RootDeviceName") ?? undefined,
+        blockDevices,
+        tags: specifiedTags(params, "image"),
+      });
+      return `<RegisterImageResponse xmlns="${NS}">${requestId}<imageId>${imageId}</imageId></RegisterImageResponse>`;
+    }
+    case "DisableImage":
+      account.disableImage(params.get("ImageId") ?? "");
+      return simple(action, requestId);
+    case "DeregisterImage":
+      account.deregisterImage(params.get("ImageId") ?? "");
+      return simple(action, requestId);
+    case "DeleteSnapshot":
+      account.deleteSnapshot(params.get("SnapshotId") ?? "");
+      return simple(action, requestId);
+    default:
+      throw new Ec2Error("InvalidAction", `The action ${action} is not implemented by this emulator`);
+  }
+}
+
+/** Answers one query-protocol request (its form-encoded body): the HTTP status and EC2's XML. */
+export function answerQuery(params: URLSearchParams, account: Ec2Account): { status: number; xml: string } {
+  const action = params.get("Action") ?? "";
+  try {
+    return { status: 200, xml: answer(action, params, account) };
+  } catch (error) {
+    if (!(error instanceof Ec2Error)) {
+      throw error;
+    }
+    return {
+      status: error.status,
+      xml: `<?xml version="1.0" encoding="UTF-8"?><Response><Errors><Error><Code>${error.code}</Code><Message>${escapeXml(error.message)}</Message></Error></Errors><RequestID>fake-${++requestCounter}</RequestID></Response>`,
+    };
+  }
+}
+
+interface HttpRequestLike {
+  body?: unknown;
+}
+
+/** A requestHandler for EC2Client that answers from the account, in this process. */
+export function queryProtocolHandler(
+  account: Ec2Account,
+  onRequest: (action: string) => void = () => undefined,
+) {
+  return {
+    async handle(request: HttpRequestLike) {
+      const params = new URLSearchParams(String(request.body ?? ""));
+      onRequest(params.get("Action") ?? "");
+      const { status, xml } = answerQuery(params, account);
+      return {
+        response: {
+          statusCode: status,
+          headers: { "content-type": "text/xml;charset=UTF-8" },
+          body: Buffer.from(xml),
+        },
+      };
+    },
+    updateHttpClientConfig: () => undefined,
+    httpHandlerConfigs: () => ({}),
+  };
+}
