@@ -18,6 +18,7 @@ import { MemberRoles } from "./memberRoles";
 import { buildOrganizationAlarms, lastResultsQuery } from "./organizationAlarms";
 import { ORGANIZATION_NAME_SUFFIXES } from "./organizationConfig";
 import { buildDispatcherPolicy, buildWorkerPolicy } from "./organizationPolicies";
+import { ORGANIZATION_SDK_SURFACE, buildSdkLayer } from "./sdkLayer";
 
 const FOURTEEN_DAYS = 1_209_600;
 /** A target not worked within 4 days (the SQS default) is stale: later sweeps queue it again. */
@@ -48,6 +49,7 @@ export class OrganizationHub extends pulumi.ComponentResource {
   public readonly ruleName: pulumi.Output<string>;
   public readonly alarmTopicArn: pulumi.Output<string> | undefined;
   public readonly lastResultsQueryName: pulumi.Output<string>;
+  public readonly sdkLayerArn: pulumi.Output<string>;
 
   constructor(name: string, args: OrganizationHubArgs, opts?: pulumi.ComponentResourceOptions) {
     super("ec2-backup-retention:index:OrganizationHub", name, {}, opts);
@@ -193,6 +195,22 @@ export class OrganizationHub extends pulumi.ComponentResource {
     });
     const regions = JSON.stringify(args.targetRegions);
 
+    // The SDK both functions run, pinned and bundled as in a single account (sdkLayer.ts explains
+    // why organization mode has a layer of its own). Nothing of the SDK is in either archive.
+    const built = buildSdkLayer(undefined, ORGANIZATION_SDK_SURFACE);
+    const sdkLayer = new aws.lambda.LayerVersion(
+      `${name}-sdk-layer`,
+      {
+        layerName: `${prefix}-org-aws-sdk`,
+        description: `The AWS SDK parts ${dispatcherName} and ${workerName} use, bundled from package-lock.json (content ${built.hash})`,
+        code: new pulumi.asset.FileArchive(built.dir),
+        compatibleRuntimes: [aws.lambda.Runtime.NodeJS22dX],
+        // Plain JavaScript: either architecture.
+        compatibleArchitectures: ["x86_64", "arm64"],
+      },
+      { parent: this },
+    );
+
     const dispatcher = new aws.lambda.CallbackFunction(
       `${name}-dispatcher`,
       {
@@ -201,6 +219,7 @@ export class OrganizationHub extends pulumi.ComponentResource {
           "Lists the organization's target accounts and queues one message per account and region.",
         callbackFactory: createDispatcher,
         role: dispatcherRole,
+        layers: [sdkLayer.arn],
         runtime: aws.lambda.Runtime.NodeJS22dX,
         memorySize: args.memorySize,
         timeout: args.timeoutSeconds,
@@ -228,6 +247,7 @@ export class OrganizationHub extends pulumi.ComponentResource {
         description: "Tags one member account's AMIs and EBS snapshots in one region per message.",
         callbackFactory: createWorker,
         role: workerRole,
+        layers: [sdkLayer.arn],
         runtime: aws.lambda.Runtime.NodeJS22dX,
         memorySize: args.memorySize,
         timeout: args.timeoutSeconds,
@@ -405,6 +425,7 @@ export class OrganizationHub extends pulumi.ComponentResource {
     this.ruleName = rule.name;
     this.alarmTopicArn = topicArn;
     this.lastResultsQueryName = query.name;
+    this.sdkLayerArn = sdkLayer.arn;
     this.registerOutputs({
       dispatcherFunctionName: this.dispatcherFunctionName,
       workerFunctionName: this.workerFunctionName,
@@ -418,6 +439,7 @@ export class OrganizationHub extends pulumi.ComponentResource {
       ruleName: this.ruleName,
       alarmTopicArn: this.alarmTopicArn,
       lastResultsQueryName: this.lastResultsQueryName,
+      sdkLayerArn: this.sdkLayerArn,
     });
   }
 }

@@ -11,7 +11,7 @@ import { MAX_RECEIVES } from "../infra/organizationHub";
 import { invokeArchiveAsync, unpackArchive, type Invocation } from "../local/invokeLambda";
 import { createLedgerTable, emulatorDynamo } from "../local/ledgerTable";
 import { INSTALL_HINT, motoInstalled, startMoto, type Emulator } from "../local/motoServer";
-import { findResource, lambdaArchive, loadStack } from "../local/pulumiMocks";
+import { findResource, lambdaArchive, loadStack, sdkLayerDir } from "../local/pulumiMocks";
 import { tagsById } from "../local/seedAccount";
 import { startProxy, type Proxy } from "./support/ec2Proxy";
 import { emfLines, emfProblems } from "./support/emf";
@@ -62,6 +62,7 @@ describe("organization mode end to end: the serialized dispatcher and worker on 
   const archives: Record<string, { dir: string; remove: () => void }> = {};
   const environments: Record<string, Record<string, string>> = {};
   let batchSize: number;
+  let layerDir: string;
 
   before(async function () {
     if (!motoInstalled()) {
@@ -96,6 +97,8 @@ describe("organization mode end to end: the serialized dispatcher and worker on 
       ).inputs.environment.variables;
     }
     batchSize = findResource("aws:lambda/eventSourceMapping:EventSourceMapping").inputs.batchSize;
+    // Both functions get the SDK from organization mode's layer only, as in Lambda.
+    layerDir = await sdkLayerDir("organization-sdk-layer");
   });
 
   after(async () => {
@@ -163,7 +166,7 @@ describe("organization mode end to end: the serialized dispatcher and worker on 
   }
 
   function invoke(role: "dispatcher" | "worker", queues: Queues, payload?: unknown): Promise<Invocation> {
-    return invokeArchiveAsync([process.execPath], archives[role].dir, {
+    return invokeArchiveAsync([process.execPath], archives[role].dir, layerDir, {
       AWS_REGION: "us-east-1",
       AWS_ENDPOINT_URL: proxy.endpoint,
       AWS_ACCESS_KEY_ID: "testing",

@@ -80,6 +80,7 @@ describe("organization mode under Pulumi's mock runtime", () => {
       "aws:lambda/function:Function organization-dispatcher",
       "aws:lambda/function:Function organization-worker",
       "aws:lambda/functionEventInvokeConfig:FunctionEventInvokeConfig organization-dispatcher-async",
+      "aws:lambda/layerVersion:LayerVersion organization-sdk-layer",
       "aws:lambda/permission:Permission organization-invoke",
       "aws:sns/topic:Topic organization-alarm-topic",
       "aws:sqs/queue:Queue organization-schedule-dlq",
@@ -237,6 +238,19 @@ describe("organization mode under Pulumi's mock runtime", () => {
     });
     for (const fn of [dispatcher, worker]) {
       expect(fn.loggingConfig).to.deep.include({ logFormat: "JSON", applicationLogLevel: "INFO" });
+    }
+  });
+
+  it("runs both functions on organization mode's own pinned SDK layer", () => {
+    const layer = byName("aws:lambda/layerVersion:LayerVersion", "organization-sdk-layer");
+    expect(layer.inputs).to.deep.include({
+      layerName: "TagEC2Backups-org-aws-sdk",
+      compatibleRuntimes: ["nodejs22.x"],
+    });
+    for (const name of ["organization-dispatcher", "organization-worker"]) {
+      expect(byName("aws:lambda/function:Function", name).inputs.layers, name).to.deep.equal([
+        `arn:aws:lambda:${REGION}:${ACCOUNT}:layer:TagEC2Backups-org-aws-sdk:1`,
+      ]);
     }
   });
 
