@@ -75,6 +75,16 @@ export function targetScope(target: Target): string {
   return `${target.account}/${target.region}`;
 }
 
+/**
+ * The hub's ledger as one target's run sees it. Everything the tagger core keeps there is under the
+ * target's scope: the proof entries it writes, and the small state it carries from run to run
+ * (readState/writeState: the deletion notice's watermark, and the sweep's progress once the
+ * tagger's sweep lands), so each (account, region) goes on from its own state, never another's.
+ */
+export function targetLedger(db: DynamoDBClient, table: string, target: Target): Ledger {
+  return dynamoLedger(db, table, targetScope(target));
+}
+
 function emptyResult(target: TargetMessage, dryRun: boolean): TargetResult {
   return {
     account: target.account,
@@ -100,11 +110,11 @@ function emptyResult(target: TargetMessage, dryRun: boolean): TargetResult {
  * One target's whole run: assume the member role, then the tagger core, unchanged. Never throws:
  * anything thrown is the target's failure, reported, and the other targets of the batch go on.
  *
- * Continuation seam (issue 14, not built here): a run that ends with `complete: false` is reported
- * and its message deleted; the next sweep starts the target again, and being idempotent, it only
- * writes what is left. When the tagger takes a persistent sweep cursor, pass the message's cursor
- * in here, return the next one with the result, and have the worker send an unfinished target
- * back to the queue with it (the worker role then needs sqs:SendMessage on its own queue).
+ * Continuation: a run that ends with `complete: false` is reported and its message deleted; the
+ * next sweep runs the target again. The tagger core gets `ports.ledgerFor(target)`, scoped to
+ * "<account>/<region>" (targetLedger), as its only store between runs: a sweep that keeps its
+ * progress there, as the single-account one will (issue 14), resumes each target where that
+ * target stopped. Idempotent tagging makes a restart from the beginning correct meanwhile.
  */
 export async function runTarget(
   target: TargetMessage,
@@ -294,7 +304,7 @@ export function createWorker(clientOverrides: Record<string, unknown> = {}): Wor
               assume,
               ec2For: (t, credentials) =>
                 createEc2Client({ ...clientOverrides, region: t.region, credentials }, deadline),
-              ledgerFor: (t) => dynamoLedger(db, current.ledgerTable, targetScope(t)),
+              ledgerFor: (t) => targetLedger(db, current.ledgerTable, t),
               clock: () => new Date(),
               log: jsonLogger(writeLine, { account: target.account, region: target.region }, logLevel),
               remainingMs,

@@ -1,6 +1,12 @@
 // Organization mode's two functions with stubbed AWS clients: one target's run, the worker's
 // partial batch response, the dispatcher's walk and messages, and both environments.
-import { BatchGetItemCommand, DynamoDBClient, PutItemCommand } from "@aws-sdk/client-dynamodb";
+import {
+  BatchGetItemCommand,
+  DynamoDBClient,
+  GetItemCommand,
+  PutItemCommand,
+  type AttributeValue,
+} from "@aws-sdk/client-dynamodb";
 import {
   CreateTagsCommand,
   DescribeImagesCommand,
@@ -24,6 +30,7 @@ import {
   createWorker,
   runTarget,
   sqsRecords,
+  targetLedger,
   targetScope,
   workerMetrics,
   type TargetPorts,
@@ -118,6 +125,56 @@ describe("organization worker: one target's run", () => {
     const result = await runTarget(TARGET, p, SETTINGS);
     expect(result).to.deep.include({ failed: false, complete: false });
     expect(result.stopReason).to.match(/^time/);
+  });
+
+  it("keeps each target's state between runs apart in the one hub ledger, keyed by account and region", async () => {
+    // One table for the organization, as DynamoDB would answer Put and Get by key.
+    const items = new Map<string, Record<string, AttributeValue>>();
+    const db = new DynamoDBClient({ region: "us-east-1" });
+    sinon.stub(db, "send").callsFake(async (command: unknown) => {
+      if (command instanceof PutItemCommand) {
+        const item = command.input.Item as Record<string, AttributeValue>;
+        items.set(item.pk.S as string, item);
+        return {};
+      }
+      if (command instanceof GetItemCommand) {
+        return { Item: items.get(command.input.Key?.pk.S as string) };
+      }
+      throw new Error("unexpected command");
+    });
+    const here = targetLedger(db, "ledger", TARGET);
+    const otherRegion = targetLedger(db, "ledger", { ...TARGET, region: "us-east-1" });
+    const otherAccount = targetLedger(db, "ledger", { ...TARGET, account: "555566667777" });
+    expect([here.scope, otherRegion.scope, otherAccount.scope]).to.deep.equal([
+      "222233334444/eu-west-1",
+      "222233334444/us-east-1",
+      "555566667777/eu-west-1",
+    ]);
+
+    await here.writeState("progress", "where eu-west-1 stopped");
+    await otherRegion.writeState("progress", "where us-east-1 stopped");
+
+    expect(await here.readState("progress")).to.equal("where eu-west-1 stopped");
+    expect(await otherRegion.readState("progress")).to.equal("where us-east-1 stopped");
+    expect(await otherAccount.readState("progress")).to.equal(undefined);
+    expect([...items.keys()].sort()).to.deep.equal([
+      "state#222233334444/eu-west-1#progress",
+      "state#222233334444/us-east-1#progress",
+    ]);
+  });
+
+  it("gives the tagger core the target's own ledger as its only store between runs", async () => {
+    const ec2 = stubEc2({ snapshots: [{ id: "snap-1" }] });
+    const asked: string[] = [];
+    const { ports: p } = ports(ec2.client, {
+      ledgerFor: (target) => {
+        asked.push(targetScope(target));
+        return new MemoryLedger(targetScope(target));
+      },
+    });
+    await runTarget(TARGET, p, SETTINGS);
+    await runTarget({ account: "555566667777", region: "us-east-1" }, p, SETTINGS);
+    expect(asked).to.deep.equal(["222233334444/eu-west-1", "555566667777/us-east-1"]);
   });
 
   it("honours a manual run's dryRun carried by the message", async () => {
