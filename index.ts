@@ -1,9 +1,13 @@
 // The stack: read config, build one tagger per region, export what operators look for.
 import { BackupTagger } from "./infra/backupTagger";
 import { loadConfig } from "./infra/config";
+import { OrganizationHub } from "./infra/organizationHub";
 import { regionProvider } from "./infra/providers";
 
 const config = loadConfig();
+
+/** Organization mode (off by default): one hub for every account; then no per-region taggers. */
+const hub = config.organization ? new OrganizationHub("organization", config) : undefined;
 
 /**
  * One naming scheme however many regions: region R's resources are `tagger-R-...` whether the
@@ -16,7 +20,7 @@ const config = loadConfig();
 const LEGACY_NAME = "tagger";
 
 const taggers = Object.fromEntries(
-  config.targetRegions.map((region) => {
+  (hub ? [] : config.targetRegions).map((region) => {
     const primary = region === config.awsRegion;
     const tagger = new BackupTagger(
       `tagger-${region}`,
@@ -63,3 +67,18 @@ export const regions = Object.fromEntries(
     },
   ]),
 );
+/** Organization mode's hub; undefined (so not exported) for a single account. */
+export const organization = hub && {
+  dispatcherFunctionName: hub.dispatcherFunctionName,
+  workerFunctionName: hub.workerFunctionName,
+  dispatcherRoleArn: hub.dispatcherRoleArn,
+  workerRoleArn: hub.workerRoleArn,
+  targetQueueUrl: hub.targetQueueUrl,
+  deadLetterQueueUrl: hub.deadLetterQueueUrl,
+  ledgerTableName: hub.ledgerTableName,
+  stackSetName: hub.stackSetName,
+  memberRoleName: hub.memberRoleName,
+  ruleName: hub.ruleName,
+  alarmTopicArn: hub.alarmTopicArn,
+  lastResultsQueryName: hub.lastResultsQueryName,
+};

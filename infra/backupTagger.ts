@@ -24,6 +24,9 @@ export const NOT_UPLOADED = [
   "@aws-sdk/client-ec2",
   "@aws-sdk/client-dynamodb",
   "@aws-sdk/client-sns",
+  "@aws-sdk/client-organizations",
+  "@aws-sdk/client-sqs",
+  "@aws-sdk/client-sts",
   "cron-validate",
 ];
 

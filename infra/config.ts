@@ -9,11 +9,16 @@ import {
   parseOperationsConfig,
   type OperationsConfig,
 } from "./operationsConfig";
+import {
+  ORGANIZATION_DEFAULTS,
+  parseOrganizationConfig,
+  type OrganizationConfig,
+} from "./organizationConfig";
 import { regionProblem } from "./regions";
 import { scheduleProblem } from "./schedule";
 import { SCOPE_DEFAULTS, parseScopeConfig, type ScopeConfig } from "./scopeConfig";
 
-export interface StackConfig extends OperationsConfig, ScopeConfig {
+export interface StackConfig extends OperationsConfig, ScopeConfig, OrganizationConfig {
   /** The AWS region the stack deploys to and the tagger works in (`aws:region`; with `regions`, each of them). */
   region: string;
   /** The stack's `aws:region`, served by the default provider; undefined when only `regions` is set. */
@@ -55,6 +60,7 @@ export const DEFAULTS = {
   namePrefix: "TagEC2Backups",
   ...OPERATIONS_DEFAULTS,
   ...SCOPE_DEFAULTS,
+  ...ORGANIZATION_DEFAULTS,
 };
 
 export type ProjectKey = keyof typeof DEFAULTS;
@@ -163,7 +169,16 @@ export function parseConfig(raw: RawConfig, project = "ec2-backup-retention"): P
   });
 
   const targetRegions = scope.regions.length > 0 ? scope.regions : region === undefined ? [] : [region];
-  alarmTopicProblems(operations, targetRegions).forEach(([key, value, why]) => bad(key, value, why));
+  const organization = parseOrganizationConfig(raw, bad, {
+    awsRegion: raw["aws:region"],
+    namePrefix,
+    reservedConcurrency: operations.reservedConcurrency,
+    expire: scope.expire,
+    recycleBinDays: scope.recycleBinDays,
+  });
+  // In organization mode the alarms are the hub's, in the stack's own region only.
+  const alarmRegions = organization.organization && region !== undefined ? [region] : targetRegions;
+  alarmTopicProblems(operations, alarmRegions).forEach(([key, value, why]) => bad(key, value, why));
 
   for (const key of Object.keys(raw)) {
     if (!key.includes(":") && !(PROJECT_KEYS as string[]).includes(key)) {
@@ -190,6 +205,7 @@ export function parseConfig(raw: RawConfig, project = "ec2-backup-retention"): P
       namePrefix,
       ...operations,
       ...scope,
+      ...organization,
     },
   };
 }

@@ -9,8 +9,11 @@ import { join } from "node:path";
 import { deflateRawSync } from "node:zlib";
 import { ROOT } from "./projectRoot";
 
+/** SDK package -> the names a layer re-exports from it. */
+export type SdkSurface = Readonly<Record<string, readonly string[]>>;
+
 /** What the handler uses of each SDK package; a test checks the serialized function against it. */
-export const SDK_SURFACE: Readonly<Record<string, readonly string[]>> = {
+export const SDK_SURFACE: SdkSurface = {
   "@aws-sdk/client-ec2": [
     "EC2Client",
     "CreateTagsCommand",
@@ -23,6 +26,27 @@ export const SDK_SURFACE: Readonly<Record<string, readonly string[]>> = {
   ],
   "@aws-sdk/client-dynamodb": ["DynamoDBClient", "BatchGetItemCommand", "GetItemCommand", "PutItemCommand"],
   "@aws-sdk/client-sns": ["SNSClient", "PublishCommand"],
+};
+
+/**
+ * Organization mode's one layer, shared by its dispatcher and worker: the worker runs the tagger
+ * core (so everything above) and assumes member roles with STS; the dispatcher lists the
+ * organization and queues targets with SQS. A layer of its own rather than these three clients
+ * added to SDK_SURFACE: the single-account function would load code it never calls at every cold
+ * start, and its layer (content-keyed by its surface) would be republished for nothing. One layer
+ * for both functions rather than one each: a single resource and bundle, well inside the budget,
+ * and each function requires only the packages it uses (a test checks both archives against it).
+ */
+export const ORGANIZATION_SDK_SURFACE: SdkSurface = {
+  ...SDK_SURFACE,
+  "@aws-sdk/client-organizations": [
+    "OrganizationsClient",
+    "DescribeOrganizationCommand",
+    "paginateListAccountsForParent",
+    "paginateListOrganizationalUnitsForParent",
+  ],
+  "@aws-sdk/client-sqs": ["SQSClient", "SendMessageBatchCommand"],
+  "@aws-sdk/client-sts": ["STSClient", "AssumeRoleCommand"],
 };
 
 /** The single bundle every SDK package of the layer points to, so shared code is loaded once. */
@@ -50,7 +74,7 @@ function esbuildVersion(): string {
 /** Changes exactly when the layer's content can: the lockfile, the surface or the build. */
 export function sdkLayerHash(
   lockfileText: string,
-  surface = SDK_SURFACE,
+  surface: SdkSurface = SDK_SURFACE,
   esbuild = esbuildVersion(),
 ): string {
   return createHash("sha256")
@@ -60,7 +84,7 @@ export function sdkLayerHash(
 }
 
 /** The bundle's entry: re-exports of the surface, from each package's ES module build. */
-export function entrySource(surface = SDK_SURFACE): string {
+export function entrySource(surface: SdkSurface = SDK_SURFACE): string {
   return Object.entries(surface)
     .map(([pkg, names]) => `export { ${names.join(", ")} } from "${pkg}";`)
     .join("\n");
@@ -74,12 +98,12 @@ function packageVersion(root: string, pkg: string): string {
  * Builds the layer into a cache directory named by its hash, or reuses it: an unchanged lockfile
  * and surface give the same files, so `pulumi up` sees the same archive and replaces nothing.
  */
-export function buildSdkLayer(root = ROOT): BuiltLayer {
-  const hash = sdkLayerHash(readFileSync(join(root, "package-lock.json"), "utf8"));
+export function buildSdkLayer(root = ROOT, surface: SdkSurface = SDK_SURFACE): BuiltLayer {
+  const hash = sdkLayerHash(readFileSync(join(root, "package-lock.json"), "utf8"), surface);
   const dir = join(root, "node_modules", ".cache", "ec2-backup-retention", "sdk-layer", hash);
   const modulesDir = join(dir, "nodejs", "node_modules");
   const bundlePath = join(modulesDir, BUNDLE, "index.js");
-  const modules = Object.keys(SDK_SURFACE).map((pkg) => `${pkg}/dist-cjs/index.js`);
+  const modules = Object.keys(surface).map((pkg) => `${pkg}/dist-cjs/index.js`);
   if (!existsSync(bundlePath)) {
     const staging = `${dir}.building-${process.pid}`;
     rmSync(staging, { recursive: true, force: true });
@@ -87,7 +111,7 @@ export function buildSdkLayer(root = ROOT): BuiltLayer {
     // eslint-disable-next-line @typescript-eslint/no-require-imports
     const esbuild = require("esbuild") as typeof import("esbuild");
     esbuild.buildSync({
-      stdin: { contents: entrySource(), resolveDir: root, loader: "ts" },
+      stdin: { contents: entrySource(surface), resolveDir: root, loader: "ts" },
       bundle: true,
       platform: "node",
       target: "node22",
@@ -107,7 +131,7 @@ export function buildSdkLayer(root = ROOT): BuiltLayer {
       `${JSON.stringify({ name: BUNDLE, private: true, main: "index.js" }, null, 2)}\n`,
     );
     // Each package the closure requires is a two-line shim onto the one bundle.
-    for (const pkg of Object.keys(SDK_SURFACE)) {
+    for (const pkg of Object.keys(surface)) {
       const pkgDir = join(stagingModules, pkg);
       mkdirSync(join(pkgDir, "dist-cjs"), { recursive: true });
       writeFileSync(

@@ -5,6 +5,8 @@ import * as pulumi from "@pulumi/pulumi";
 export const PROJECT = "ec2-backup-retention";
 export const STACK = "test";
 export const ACCOUNT = "123456789012";
+/** The organization getOrganization answers with (organization mode). */
+export const ORGANIZATION_ID = "o-exampleorg1";
 
 export interface Registered {
   type: string;
@@ -104,6 +106,11 @@ export function setUpMocks(
         const providerName = args.provider?.split("::").slice(-2)[0];
         const resourceRegion = (providerName && providerRegions.get(providerName)) || region;
         const arn = arnFor(args.type, args.inputs, resourceRegion, args.name);
+        // A role's unique ID, as IAM gives it (AROA...), derived from its logical name.
+        const uniqueId =
+          args.type === "aws:iam/role:Role"
+            ? `AROA${Buffer.from(args.name).toString("hex").toUpperCase().slice(0, 17)}`
+            : undefined;
         const name = args.inputs.name ?? args.name;
         // Queues are identified by their URL, as in the AWS provider.
         const url =
@@ -112,7 +119,13 @@ export function setUpMocks(
             : undefined;
         return {
           id: url ?? `${args.name}-id`,
-          state: { ...args.inputs, name, ...(arn ? { arn } : {}), ...(url ? { url } : {}) },
+          state: {
+            ...args.inputs,
+            name,
+            ...(arn ? { arn } : {}),
+            ...(url ? { url } : {}),
+            ...(uniqueId ? { uniqueId } : {}),
+          },
         };
       },
       call(args) {
@@ -122,6 +135,14 @@ export function setUpMocks(
             partition: "aws",
             dnsSuffix: "amazonaws.com",
             reverseDnsPrefix: "com.amazonaws",
+          };
+        }
+        if (args.token === "aws:organizations/getOrganization:getOrganization") {
+          return {
+            id: ORGANIZATION_ID,
+            arn: `arn:aws:organizations::${ACCOUNT}:organization/${ORGANIZATION_ID}`,
+            masterAccountId: ACCOUNT,
+            featureSet: "ALL",
           };
         }
         throw new Error(`unexpected invoke ${args.token}`);

@@ -3,6 +3,7 @@ import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { parse } from "yaml";
 import { DEFAULTS, PROJECT_KEYS, configErrorMessage, parseConfig } from "../infra/config";
+import { ORGANIZATION_DEFAULTS } from "../infra/organizationConfig";
 import { EVERY_KEY_SET } from "./support/fixtures";
 
 const root = join(__dirname, "..");
@@ -105,6 +106,8 @@ describe("stack config", () => {
         expireNoticeDays: 14,
         adoptUnprovenTags: true,
         recycleBinDays: 30,
+        // Organization mode's keys stay off here (tests/organizationConfig.test.ts sets them).
+        ...ORGANIZATION_DEFAULTS,
       },
     });
   });

@@ -4,9 +4,35 @@ import { builtinModules } from "node:module";
 import { statSync } from "node:fs";
 import { join } from "node:path";
 import { deflateRawSync } from "node:zlib";
-import { SDK_SURFACE, buildSdkLayer, entrySource, sdkLayerHash } from "../infra/sdkLayer";
+import {
+  ORGANIZATION_SDK_SURFACE,
+  SDK_SURFACE,
+  buildSdkLayer,
+  entrySource,
+  sdkLayerHash,
+  type SdkSurface,
+} from "../infra/sdkLayer";
 import { findResource, lambdaArchive, loadStack, sdkLayerDir } from "../local/pulumiMocks";
 import { BUDGETS } from "../local/synth";
+
+/** The modules a serialized function requires that Node.js does not provide itself. */
+function externalRequires(code: string): string[] {
+  const required = [...code.matchAll(/require\("([^"]+)"\)/g)].map((m) => m[1]);
+  return required.filter((name) => !builtinModules.includes(name.replace(/^node:/, "")));
+}
+
+/** SDK package -> the names a serialized function reads from it, sorted. */
+function sdkNamesUsed(code: string): Record<string, string[]> {
+  const used: Record<string, Set<string>> = {};
+  for (const [, variable, pkg] of code.matchAll(/const (\w+) = require\("(@aws-sdk\/[^/"]+)[^"]*"\)/g)) {
+    const names = [...code.matchAll(new RegExp(`\\b${variable}\\.(\\w+)`, "g"))].map((m) => m[1]);
+    used[pkg] = new Set([...(used[pkg] ?? []), ...names]);
+  }
+  return Object.fromEntries(Object.entries(used).map(([pkg, names]) => [pkg, [...names].sort()]));
+}
+
+const sorted = (surface: SdkSurface) =>
+  Object.fromEntries(Object.entries(surface).map(([pkg, names]) => [pkg, [...names].sort()]));
 
 describe("the pinned AWS SDK layer", () => {
   let code: string;
@@ -34,7 +60,7 @@ describe("the pinned AWS SDK layer", () => {
 
   it("provides every module the serialized function requires, and the function requires nothing else", () => {
     const required = [...code.matchAll(/require\("([^"]+)"\)/g)].map((m) => m[1]);
-    const external = required.filter((name) => !builtinModules.includes(name.replace(/^node:/, "")));
+    const external = externalRequires(code);
     expect(external.length).to.be.greaterThan(0);
     for (const name of external) {
       expect(name, name).to.match(/^@aws-sdk\//);
@@ -46,17 +72,7 @@ describe("the pinned AWS SDK layer", () => {
   });
 
   it("exports every SDK name the serialized function uses, and the surface lists exactly those", () => {
-    const moduleVars = [...code.matchAll(/const (\w+) = require\("(@aws-sdk\/[^/"]+)[^"]*"\)/g)];
-    const used: Record<string, Set<string>> = {};
-    for (const [, variable, pkg] of moduleVars) {
-      const names = [...code.matchAll(new RegExp(`\\b${variable}\\.(\\w+)`, "g"))].map((m) => m[1]);
-      used[pkg] = new Set([...(used[pkg] ?? []), ...names]);
-    }
-    expect(
-      Object.fromEntries(Object.entries(used).map(([pkg, names]) => [pkg, [...names].sort()])),
-    ).to.deep.equal(
-      Object.fromEntries(Object.entries(SDK_SURFACE).map(([pkg, names]) => [pkg, [...names].sort()])),
-    );
+    expect(sdkNamesUsed(code)).to.deep.equal(sorted(SDK_SURFACE));
     for (const [pkg, names] of Object.entries(SDK_SURFACE)) {
       // eslint-disable-next-line @typescript-eslint/no-require-imports
       const sdk = require(require.resolve(`${pkg}/dist-cjs/index.js`, { paths: [layerModules] }));
@@ -102,5 +118,69 @@ describe("the pinned AWS SDK layer", () => {
     expect(entrySource({ "@aws-sdk/client-sns": ["SNSClient", "PublishCommand"] })).to.equal(
       'export { SNSClient, PublishCommand } from "@aws-sdk/client-sns";',
     );
+  });
+});
+
+describe("organization mode's pinned AWS SDK layer", () => {
+  const FUNCTIONS = ["organization-dispatcher", "organization-worker"];
+  const code: Record<string, string> = {};
+  let layerModules: string;
+
+  before(async () => {
+    await loadStack({ "aws:region": "us-east-1", organization: "true", organizationUnits: '["r-ab12"]' });
+    for (const name of FUNCTIONS) {
+      code[name] = (await lambdaArchive(name))["__index.js"];
+    }
+    layerModules = join(await sdkLayerDir("organization-sdk-layer"), "nodejs", "node_modules");
+  });
+
+  it("provides every module either function requires, and neither requires anything else", () => {
+    for (const name of FUNCTIONS) {
+      const external = externalRequires(code[name]);
+      expect(external.length, name).to.be.greaterThan(0);
+      for (const module of external) {
+        expect(module, `${name}: ${module}`).to.match(/^@aws-sdk\//);
+        const resolved = require.resolve(module, { paths: [layerModules] });
+        expect(resolved.startsWith(layerModules), `${name}: ${module} -> ${resolved}`).to.be.true;
+      }
+    }
+  });
+
+  it("exports what the dispatcher and the worker use between them, and nothing more", () => {
+    const union: Record<string, string[]> = {};
+    for (const name of FUNCTIONS) {
+      for (const [pkg, names] of Object.entries(sdkNamesUsed(code[name]))) {
+        union[pkg] = [...new Set([...(union[pkg] ?? []), ...names])].sort();
+      }
+    }
+    expect(union).to.deep.equal(sorted(ORGANIZATION_SDK_SURFACE));
+    // The dispatcher loads only Organizations and SQS; the worker never loads them.
+    expect(Object.keys(sdkNamesUsed(code["organization-dispatcher"])).sort()).to.deep.equal([
+      "@aws-sdk/client-organizations",
+      "@aws-sdk/client-sqs",
+    ]);
+    for (const [pkg, names] of Object.entries(ORGANIZATION_SDK_SURFACE)) {
+      // eslint-disable-next-line @typescript-eslint/no-require-imports
+      const sdk = require(require.resolve(`${pkg}/dist-cjs/index.js`, { paths: [layerModules] }));
+      for (const name of names) {
+        expect(sdk[name], `${pkg}.${name}`).not.to.equal(undefined);
+      }
+    }
+  });
+
+  it("keeps the budgets, and leaves the single-account layer as it was", () => {
+    const built = buildSdkLayer(undefined, ORGANIZATION_SDK_SURFACE);
+    for (const name of FUNCTIONS) {
+      expect(deflateRawSync(Buffer.from(code[name])).length, name).to.be.below(BUDGETS.archiveZippedBytes);
+    }
+    expect(built.zippedBytes).to.be.below(BUDGETS.layerZippedBytes);
+    const single = buildSdkLayer();
+    expect(single.dir).not.to.equal(built.dir);
+    expect(single.hash).to.equal(buildSdkLayer(undefined, SDK_SURFACE).hash);
+    expect(Object.keys(SDK_SURFACE).sort()).to.deep.equal([
+      "@aws-sdk/client-dynamodb",
+      "@aws-sdk/client-ec2",
+      "@aws-sdk/client-sns",
+    ]);
   });
 });
