@@ -56,6 +56,8 @@ export async function runLifecycle(request: LifecycleRequest): Promise<Lifecycle
   const volume = account.createVolume({ zone: "us-east-1a", size: 8 });
   const foreign = new Set<string>();
   for (let i = 0; i < request.foreign; i++) {
+    // Spread out: the account's own calls stay inside the mutating bucket (200, refilled 5/s).
+    simulation.setNow(start + i * 1_000);
     const snapshot = account.createSnapshot({
       volumeId: volume.id,
       tags: [
@@ -79,7 +81,7 @@ export async function runLifecycle(request: LifecycleRequest): Promise<Lifecycle
     const dayStart = start + day * DAY_MS;
     // Backups through the day, spread so the account's own calls stay inside the mutating bucket.
     const step = Math.floor(DAY_MS / 2 / Math.max(1, plainPerDay + request.amisPerDay));
-    let t = dayStart + 3_600_000;
+    let t = dayStart + 4 * 3_600_000;
     for (let i = 0; i < plainPerDay; i++, t += step) {
       simulation.setNow(t);
       account.createSnapshot({ volumeId: volume.id, description: "nightly" });

@@ -37,14 +37,20 @@ const ORG = { accounts: 100, regions: 4, snapshots: 10_000, concurrency: [1, 5, 
 const args = new Set(process.argv.slice(2));
 const small = args.has("--small");
 const lifecycleOnly = args.has("--lifecycle");
-const emulatorOnly = args.has("--emulator") && !args.has("--write");
+const emulatorOnly = args.has("--emulator") && !args.has("--write") && !args.has("--json");
 const log = (line: string) => {
   if (!args.has("--json")) {
     process.stderr.write(`${line}\n`);
   }
 };
 
+/** Everything so far, written after every run, so a failure late in a long run loses nothing. */
+let progress: unknown;
+
 function child<T>(request: RunRequest, memorySize = DEFAULT_MEMORY_SIZE): T {
+  if (progress !== undefined) {
+    writeFileSync(join(ROOT, "out", "bench-progress.json"), JSON.stringify(progress));
+  }
   const layer = withSdkLayer(process.env);
   const run = spawnSync(
     process.execPath,
@@ -189,6 +195,7 @@ interface Everything {
   seeds: (SeedFigures & { pacedSeconds: number })[];
   memorySizes: ScenarioResult[];
   million?: ScenarioResult;
+  retainedHeap?: ScenarioResult[];
   sweep?: SweepResult;
   lifecycle?: LifecycleResult;
   organization?: {
@@ -210,6 +217,7 @@ async function main(): Promise<void> {
     emulatorRows: [],
     checks,
   };
+  progress = all;
   if (lifecycleOnly) {
     log("lifecycle...");
     all.lifecycle = child<LifecycleResult>(lifecycleRequest());
@@ -236,7 +244,7 @@ async function main(): Promise<void> {
   }
   for (const name of ["steady state", "retention change 10%", "1% deleted mid-run"] as ScenarioName[]) {
     for (const design of ["pipeline", "sequential"] as Design[]) {
-      all.scenarios.push(scenario(design, name, largest, { sampleHeap: design === "pipeline" }));
+      all.scenarios.push(scenario(design, name, largest));
     }
   }
   const at = (design: Design, name: ScenarioName) =>
@@ -254,8 +262,8 @@ async function main(): Promise<void> {
     if (name !== "1% deleted mid-run") {
       check(
         `${where}: API calls at most ${CALLS_LIMIT}x the cross-kind minimum`,
-        ours.callsOverMinimum <= CALLS_LIMIT,
-        `${ours.totalCalls} calls, minimum ${ours.minimum.total} (${ours.callsOverMinimum.toFixed(3)}x; per-kind minimum ${ours.minimum.perKindTotal})`,
+        ours.complete && ours.callsOverMinimum <= CALLS_LIMIT,
+        `${ours.complete ? "" : "incomplete: "}${ours.totalCalls} calls, minimum ${ours.minimum.total} (${ours.callsOverMinimum.toFixed(3)}x; per-kind minimum ${ours.minimum.perKindTotal})`,
       );
     }
     check(
@@ -291,6 +299,11 @@ async function main(): Promise<void> {
       all.memorySizes.push(scenario("pipeline", "first run", largest, { memorySize }));
     }
     all.memorySizes.unshift(first);
+    // Retained heap in runs of their own: a forced collection at every request costs CPU on helper
+    // threads that process.cpuUsage counts, which would inflate the timed runs above.
+    all.retainedHeap = (["first run", "steady state"] as ScenarioName[]).map((name) =>
+      scenario("pipeline", name, largest, { sampleHeap: true }),
+    );
     all.million = scenario("pipeline", "first run", 1_000_000, { images: 100_000 });
     check(
       `peak RSS at 1,100,000 resources within ${RSS_GROWTH * 100}% of the peak at ${(largest + first.images).toLocaleString("en-US")}`,
@@ -314,7 +327,7 @@ async function main(): Promise<void> {
     for (const t of target) {
       check(
         `organization target (${ORG.snapshots.toLocaleString("en-US")} snapshots), ${t.scenario}: calls at most ${CALLS_LIMIT}x the minimum`,
-        t.callsOverMinimum <= CALLS_LIMIT,
+        t.complete && t.callsOverMinimum <= CALLS_LIMIT,
         `${t.totalCalls} calls, minimum ${t.minimum.total}`,
       );
     }
@@ -325,7 +338,7 @@ async function main(): Promise<void> {
   log("lifecycle...");
   all.lifecycle = child<LifecycleResult>(lifecycleRequest());
   checkLifecycle(all.lifecycle);
-  if (args.has("--write") || args.has("--emulator")) {
+  if (args.has("--emulator")) {
     all.emulatorRows = await runEmulatorBench(5_000, log);
   }
   if (!small) {
@@ -466,6 +479,17 @@ function renderTables(all: Everything): string {
           fmt(r.rssPeakMb),
           fmt(r.heapLimitMb),
         ]),
+      ),
+    );
+  }
+  if (all.retainedHeap) {
+    parts.push(
+      "",
+      `Retained heap (forced GC at every request; CPU figures of these runs not used), ${DEFAULT_MEMORY_SIZE} MB heap flags:`,
+      "",
+      table(
+        ["scenario", "retained heap growth MB", "peak RSS MB"],
+        all.retainedHeap.map((r) => [r.scenario, fmt(r.heapGrowthMb ?? 0), fmt(r.rssPeakMb)]),
       ),
     );
   }

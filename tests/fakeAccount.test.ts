@@ -153,7 +153,7 @@ describe("the benchmark's EC2 account", () => {
   });
 
   it("leaves a caller the refill a background load does not take", () => {
-    let now = 0;
+    const now = 0;
     const bucket = new TokenBucket(EC2_BUCKETS.createTags, () => now, 6);
     for (let i = 0; i < 100; i++) {
       bucket.take();
