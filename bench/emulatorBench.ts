@@ -64,8 +64,10 @@ export async function runEmulatorBench(
       const goneFile = join(work, "gone.json");
       writeFileSync(goneFile, JSON.stringify([...gone]));
       const writes = [
-        minimumWrites(account.images.map((r) => ({ tags: r.tags, gone: false }))),
-        minimumWrites(account.snapshots.map((r) => ({ tags: r.tags, gone: gone.has(r.id) }))),
+        minimumWrites(account.images.map((r) => ({ kind: "image" as const, tags: r.tags, gone: false }))),
+        minimumWrites(
+          account.snapshots.map((r) => ({ kind: "snapshot" as const, tags: r.tags, gone: gone.has(r.id) })),
+        ),
       ];
       log(`running ${scenario} on the emulator...`);
       const layer = withSdkLayer(process.env);

@@ -1,340 +1,641 @@
-// `npm run bench [-- --small] [--json] [--write] [--emulator]`
-// Runs every scenario in its own process: ours (the real tagger core and the SDK client as
-// configured for Lambda, over an in-process EC2 fake with EC2's throttling and a simulated clock)
-// side by side with the seed's approach. Exits non-zero when a target is missed.
+// `npm run bench [-- --small] [--json] [--write] [--lifecycle] [--emulator]`
+// Every run in its own process: the real tagger core and the SDK client as Lambda configures it,
+// over an in-process EC2 fake with EC2's buckets, a service time per call (latency profile), the
+// tagger's CPU charged at the function's memorySize, and a simulated clock. Ours (the pipeline)
+// beside the sequential design and the seed's approach. Exits non-zero when a goal is missed.
 import { spawnSync } from "node:child_process";
+import { writeFileSync } from "node:fs";
 import { cpus, totalmem } from "node:os";
 import { join } from "node:path";
 import { ROOT } from "../infra/projectRoot";
-import { writeFileSync } from "node:fs";
-import { DEFAULTS } from "../infra/config";
 import { renderChart } from "./chart";
-import { measureColdStarts, type ColdStart } from "./coldStart";
-import { withSdkLayer } from "./layerProcess";
 import { renderEmulatorTable, runEmulatorBench, type EmulatorRow } from "./emulatorBench";
-import type { Runner, ScenarioResult } from "./runScenario";
-import { SCENARIOS, type ScenarioName } from "./scenarios";
+import { withSdkLayer } from "./layerProcess";
+import type { LifecycleRequest, LifecycleResult } from "./lifecycle";
+import {
+  DEFAULT_MEMORY_SIZE,
+  lambdaHeapFlags,
+  type RunRequest,
+  type ScenarioRequest,
+  type ScenarioResult,
+} from "./runScenario";
+import type { ScenarioName } from "./scenarios";
+import { pacedSeedSeconds, type SeedFigures } from "./seedModel";
+import type { Design } from "./simulation";
+import type { SweepRequest, SweepResult } from "./sweep";
 
-// The SDK warns that its 2027 releases need Node.js 22; this tool runs on 20 and 22 on purpose.
 process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= "true";
-const SCENARIO_SCRIPT = join(__dirname, "runScenario.js");
-const CALLS_OVER_MINIMUM_LIMIT = 1.1;
-const SIMULATED_SECONDS_LIMIT = 30;
-const SEED_SECONDS_FLOOR = 10_000;
-const HEAP_GROWTH_LIMIT_MB = 16;
-const HEADROOM = 0.2;
+const SCRIPT = join(__dirname, "runScenario.js");
+const PROFILE = "mid";
+const CALLS_LIMIT = 1.1;
+const WALL_VS_SEQUENTIAL = 0.6;
+const SEED_SPEEDUP = 300;
+const RSS_GROWTH = 0.1;
+const MEMORY_SIZES = [192, 256, 512, 1024];
+const ORG = { accounts: 100, regions: 4, snapshots: 10_000, concurrency: [1, 5, 10, 25, 50, 100] };
 
 const args = new Set(process.argv.slice(2));
 const small = args.has("--small");
-const EMULATOR_SNAPSHOTS = 5_000;
-// --emulator alone runs only the emulator scenarios; --write runs everything for BENCHMARKS.md.
-const inProcess = !args.has("--emulator") || args.has("--write");
-const onEmulator = args.has("--emulator") || args.has("--write");
-const sizes = small ? [1_000] : [1_000, 10_000, 100_000];
-const largest = sizes[sizes.length - 1];
-
-function runChild(
-  command: string[],
-  runner: Runner,
-  scenario: ScenarioName,
-  snapshots: number,
-): ScenarioResult {
-  const [program, ...rest] = command;
-  const layer = withSdkLayer(process.env);
-  const child = spawnSync(
-    program,
-    [...rest, ...layer.args, "--expose-gc", SCENARIO_SCRIPT, runner, scenario, String(snapshots)],
-    { encoding: "utf8", maxBuffer: 16 * 1024 * 1024, env: layer.env },
-  );
-  if (child.status !== 0) {
-    throw new Error(`${runner} / ${scenario} / ${snapshots} failed:\n${child.stderr}`);
+const lifecycleOnly = args.has("--lifecycle");
+const emulatorOnly = args.has("--emulator") && !args.has("--write") && !args.has("--json");
+const log = (line: string) => {
+  if (!args.has("--json")) {
+    process.stderr.write(`${line}\n`);
   }
-  return JSON.parse(child.stdout.trim().split("\n").pop() as string);
+};
+
+/** Everything so far, written after every run, so a failure late in a long run loses nothing. */
+let progress: unknown;
+
+function child<T>(request: RunRequest, memorySize = DEFAULT_MEMORY_SIZE): T {
+  if (progress !== undefined) {
+    writeFileSync(join(ROOT, "out", "bench-progress.json"), JSON.stringify(progress));
+  }
+  const layer = withSdkLayer(process.env);
+  const run = spawnSync(
+    process.execPath,
+    [...layer.args, "--expose-gc", ...lambdaHeapFlags(memorySize), SCRIPT, JSON.stringify(request)],
+    { encoding: "utf8", maxBuffer: 64 * 1024 * 1024, env: layer.env },
+  );
+  if (run.status !== 0) {
+    throw new Error(`${JSON.stringify(request)} failed:\n${run.stderr}`);
+  }
+  return JSON.parse(run.stdout.trim().split("\n").pop() as string) as T;
 }
 
-interface Row {
-  snapshots: number;
-  scenario: ScenarioName;
-  ours: ScenarioResult;
-  seed: ScenarioResult;
-  seedPaced: ScenarioResult;
+function scenario(
+  design: Design,
+  name: ScenarioName,
+  snapshots: number,
+  extra: Partial<ScenarioRequest> = {},
+): ScenarioResult {
+  const request: ScenarioRequest = {
+    kind: "scenario",
+    design,
+    scenario: name,
+    snapshots,
+    profile: PROFILE,
+    memorySize: DEFAULT_MEMORY_SIZE,
+    ...extra,
+  };
+  log(`${design}: ${name} at ${snapshots.toLocaleString("en-US")} snapshots (${request.memorySize} MB)...`);
+  return child<ScenarioResult>(request, request.memorySize);
 }
 
-const rows: Row[] = [];
-const node22: ScenarioResult[] = [];
-let node22PeakMb: number | undefined;
-let neededMemoryMb: number | undefined;
-const checks: { name: string; ok: boolean; detail: string }[] = [];
+interface Check {
+  goal: string;
+  ok: boolean;
+  detail: string;
+}
+const checks: Check[] = [];
+const check = (goal: string, ok: boolean, detail: string) => checks.push({ goal, ok, detail });
+const ratio = (a: number, b: number) => (b > 0 ? a / b : Number.POSITIVE_INFINITY);
+const fmt = (n: number, digits = 1) => (n >= 100 ? Math.round(n).toLocaleString("en-US") : n.toFixed(digits));
+const throttledOf = (r: { throttled: Record<string, number> }) =>
+  Object.values(r.throttled).reduce((a, b) => a + b, 0);
+
 const machine = `${cpus().length} x ${cpus()[0]?.model ?? "cpu"}, ${(totalmem() / 2 ** 30).toFixed(0)} GiB, Node.js ${process.version}`;
-let emulatorRows: EmulatorRow[] = [];
-let coldStarts: ColdStart[] = [];
+
+function lifecycleRequest(): LifecycleRequest {
+  return small
+    ? {
+        kind: "lifecycle",
+        days: 30,
+        perDay: 12,
+        amisPerDay: 2,
+        retentionDays: 7,
+        graceDays: 1,
+        foreign: 20,
+        profile: PROFILE,
+        memorySize: DEFAULT_MEMORY_SIZE,
+      }
+    : {
+        kind: "lifecycle",
+        days: 365,
+        perDay: 100,
+        amisPerDay: 10,
+        retentionDays: 30,
+        graceDays: 1,
+        foreign: 200,
+        profile: PROFILE,
+        memorySize: DEFAULT_MEMORY_SIZE,
+      };
+}
+
+function sweepRequest(): SweepRequest {
+  return small
+    ? {
+        kind: "sweep",
+        design: "pipeline",
+        snapshots: 20_000,
+        images: 1_000,
+        profile: PROFILE,
+        memorySize: DEFAULT_MEMORY_SIZE,
+        timeoutMs: 40_000,
+        maxRunsToPass: 8,
+        periodsAfter: 2,
+        sweepHours: 24,
+        scheduleHours: 24,
+      }
+    : {
+        kind: "sweep",
+        design: "pipeline",
+        snapshots: 1_000_000,
+        images: 50_000,
+        profile: PROFILE,
+        memorySize: DEFAULT_MEMORY_SIZE,
+        timeoutMs: 300_000,
+        maxRunsToPass: 6,
+        periodsAfter: 3,
+        sweepHours: 24,
+        scheduleHours: 24,
+      };
+}
+
+function checkLifecycle(result: LifecycleResult): void {
+  const at = `lifecycle (${result.request.days} days, ${result.request.perDay}/day, N=${result.request.retentionDays})`;
+  check(
+    `${at}: live backups at most X(N + grace + 2)`,
+    result.maxLive <= result.liveBound,
+    `max ${result.maxLive}, bound ${result.liveBound}`,
+  );
+  check(
+    `${at}: worst overstay past DeleteOn + grace at most 1 day`,
+    result.worstOverstayDays <= 1,
+    `${result.worstOverstayDays} days`,
+  );
+  check(
+    `${at}: no foreign backup deleted`,
+    result.foreignDeleted === 0,
+    `${result.foreignDeleted} of ${result.request.foreign}`,
+  );
+}
+
+function checkSweep(result: SweepResult, goalRuns: number): void {
+  const at = `sweep ${result.request.snapshots.toLocaleString("en-US")} + ${result.request.images.toLocaleString("en-US")} AMIs, ${result.request.timeoutMs / 1000} s timeout`;
+  check(
+    `${at}: first full pass within ${goalRuns} runs`,
+    result.runsToFirstPass !== undefined && result.runsToFirstPass <= goalRuns,
+    result.runsToFirstPass === undefined
+      ? `no full pass in ${result.runs.length} runs`
+      : `run ${result.runsToFirstPass}`,
+  );
+  check(
+    `${at}: every backup listed at least once per sweep period after it`,
+    result.periodsChecked > 0 && result.worstUnvisited === 0,
+    `${result.periodsChecked} periods checked, worst ${result.worstUnvisited.toLocaleString("en-US")} unlisted`,
+  );
+}
+
+interface Everything {
+  machine: string;
+  profile: string;
+  memorySizeDefault: number;
+  scenarios: ScenarioResult[];
+  seeds: (SeedFigures & { pacedSeconds: number })[];
+  memorySizes: ScenarioResult[];
+  million?: ScenarioResult;
+  retainedHeap?: ScenarioResult[];
+  sweep?: SweepResult;
+  lifecycle?: LifecycleResult;
+  organization?: {
+    target: ScenarioResult[];
+    coverage: { concurrency: number; firstRunSeconds: number; steadySeconds: number }[];
+  };
+  emulatorRows: EmulatorRow[];
+  checks: Check[];
+}
 
 async function main(): Promise<void> {
-  for (const snapshots of inProcess ? sizes : []) {
-    for (const scenario of SCENARIOS) {
-      if (!args.has("--json")) {
-        process.stderr.write(`running ${scenario} at ${snapshots.toLocaleString("en-US")} snapshots...\n`);
-      }
-      rows.push({
-        snapshots,
-        scenario,
-        ours: runChild([process.execPath], "ours", scenario, snapshots),
-        seed: runChild([process.execPath], "seed", scenario, snapshots),
-        seedPaced: runChild([process.execPath], "seed-paced", scenario, snapshots),
-      });
-    }
+  const all: Everything = {
+    machine,
+    profile: PROFILE,
+    memorySizeDefault: DEFAULT_MEMORY_SIZE,
+    scenarios: [],
+    seeds: [],
+    memorySizes: [],
+    emulatorRows: [],
+    checks,
+  };
+  progress = all;
+  if (lifecycleOnly) {
+    log("lifecycle...");
+    all.lifecycle = child<LifecycleResult>(lifecycleRequest());
+    checkLifecycle(all.lifecycle);
+    return finish(all);
   }
-
-  // Lambda runs Node.js 22: measure the largest runs' memory there (npx fetches it from the npm registry).
-  if (!small && inProcess) {
-    for (const scenario of SCENARIOS) {
-      process.stderr.write(
-        `running ${scenario} at ${largest.toLocaleString("en-US")} snapshots under Node.js 22...\n`,
+  if (emulatorOnly) {
+    all.emulatorRows = await runEmulatorBench(5_000, log);
+    return finish(all);
+  }
+  const sizes = small ? [1_000] : [1_000, 10_000, 100_000];
+  const largest = sizes[sizes.length - 1];
+  for (const snapshots of sizes) {
+    for (const design of ["pipeline", "sequential"] as Design[]) {
+      all.scenarios.push(
+        scenario(design, "first run", snapshots, {
+          sampleHeap: snapshots === largest && design === "pipeline",
+        }),
       );
-      node22.push(runChild(["npx", "-y", "node@22"], "ours", scenario, largest));
+    }
+    log(`seed at ${snapshots.toLocaleString("en-US")} snapshots...`);
+    const seed = child<SeedFigures>({ kind: "seed", snapshots, profile: PROFILE });
+    all.seeds.push({ ...seed, pacedSeconds: pacedSeedSeconds(seed.resources) });
+  }
+  for (const name of ["steady state", "retention change 10%", "1% deleted mid-run"] as ScenarioName[]) {
+    for (const design of ["pipeline", "sequential"] as Design[]) {
+      all.scenarios.push(scenario(design, name, largest));
     }
   }
-  node22PeakMb = node22.length > 0 ? Math.max(...node22.map((r) => r.rssPeakMb)) : undefined;
-  if (!small && inProcess) {
-    process.stderr.write("measuring cold starts under Node.js 22...\n");
-    coldStarts = await measureColdStarts(["npx", "-y", "node@22"]);
-  }
-  neededMemoryMb = node22PeakMb === undefined ? undefined : Math.ceil(node22PeakMb / (1 - HEADROOM));
-
-  for (const row of rows) {
-    const { ours } = row;
-    checks.push({
-      name: `${row.scenario} at ${row.snapshots}: API calls at most ${CALLS_OVER_MINIMUM_LIMIT}x the minimum`,
-      ok: ours.callsOverMinimum >= 1 && ours.callsOverMinimum <= CALLS_OVER_MINIMUM_LIMIT,
-      detail: `${ours.totalCalls} calls, minimum ${ours.minimum.total} (${ours.callsOverMinimum.toFixed(3)}x)`,
-    });
-    if (row.scenario === "steady state") {
-      checks.push({
-        name: `steady state at ${row.snapshots}: no CreateTags, no ledger writes`,
-        ok: (ours.calls.CreateTags ?? 0) === 0 && ours.ledgerWrites === 0,
-        detail: `${ours.calls.CreateTags ?? 0} CreateTags, ${ours.ledgerWrites} ledger writes`,
-      });
+  const at = (design: Design, name: ScenarioName) =>
+    all.scenarios.find(
+      (r) => r.design === design && r.scenario === name && r.snapshots === largest,
+    ) as ScenarioResult;
+  for (const name of [
+    "first run",
+    "retention change 10%",
+    "steady state",
+    "1% deleted mid-run",
+  ] as ScenarioName[]) {
+    const ours = at("pipeline", name);
+    const where = `${name} at ${(largest + ours.images).toLocaleString("en-US")} resources`;
+    if (name !== "1% deleted mid-run") {
+      check(
+        `${where}: API calls at most ${CALLS_LIMIT}x the cross-kind minimum`,
+        ours.complete && ours.callsOverMinimum <= CALLS_LIMIT,
+        `${ours.complete ? "" : "incomplete: "}${ours.totalCalls} calls, minimum ${ours.minimum.total} (${ours.callsOverMinimum.toFixed(3)}x; per-kind minimum ${ours.minimum.perKindTotal})`,
+      );
     }
-    checks.push({
-      name: `${row.scenario} at ${row.snapshots}: at most one ledger write per CreateTags`,
-      ok: ours.ledgerWrites <= (ours.calls.CreateTags ?? 0),
-      detail: `${ours.ledgerWrites} ledger writes, ${ours.calls.CreateTags ?? 0} CreateTags, ${ours.ledgerReads} ledger reads`,
-    });
-    checks.push({
-      name: `${row.scenario} at ${row.snapshots}: complete, every failure accounted for`,
-      ok: ours.complete && ours.tagged + ours.failed === ours.minimum.toWrite,
-      detail: `tagged ${ours.tagged} + failed ${ours.failed} of ${ours.minimum.toWrite} to write`,
-    });
-  }
-  const biggestFirst = rows.find((r) => r.snapshots === largest && r.scenario === "first run");
-  if (!small && biggestFirst) {
-    checks.push({
-      name: `first run at ${largest}: at most ${SIMULATED_SECONDS_LIMIT} s simulated`,
-      ok: biggestFirst.ours.simulatedSeconds <= SIMULATED_SECONDS_LIMIT,
-      detail: `${biggestFirst.ours.simulatedSeconds.toFixed(1)} s`,
-    });
-    checks.push({
-      name: `first run at ${largest}: the seed's approach needs over ${SEED_SECONDS_FLOOR} s`,
-      ok: biggestFirst.seedPaced.simulatedSeconds > SEED_SECONDS_FLOOR,
-      detail: `${Math.round(biggestFirst.seedPaced.simulatedSeconds)} s`,
-    });
-    for (const row of rows.filter((r) => r.snapshots === largest)) {
-      checks.push({
-        name: `${row.scenario} at ${largest}: heap grows at most ${HEAP_GROWTH_LIMIT_MB} MB`,
-        ok: row.ours.heapGrowthMb <= HEAP_GROWTH_LIMIT_MB,
-        detail: `${row.ours.heapGrowthMb.toFixed(1)} MB`,
-      });
-    }
-    if (neededMemoryMb !== undefined) {
-      checks.push({
-        name: `memorySize default keeps ${HEADROOM * 100}% headroom over the Node.js 22 peak`,
-        ok: DEFAULTS.memorySize >= neededMemoryMb,
-        detail: `peak ${node22PeakMb?.toFixed(0)} MB needs ${neededMemoryMb} MB; default ${DEFAULTS.memorySize} MB`,
-      });
+    check(
+      `${where}: complete, every failure accounted for`,
+      ours.complete && ours.tagged + ours.failed === ours.minimum.toWrite,
+      `tagged ${ours.tagged} + failed ${ours.failed} of ${ours.minimum.toWrite}`,
+    );
+    if (!small && name !== "1% deleted mid-run") {
+      const sequential = at("sequential", name);
+      check(
+        `${where}: simulated wall time at most ${WALL_VS_SEQUENTIAL * 100}% of the sequential design (${PROFILE})`,
+        ours.simulatedSeconds <= WALL_VS_SEQUENTIAL * sequential.simulatedSeconds,
+        `${fmt(ours.simulatedSeconds)} s vs ${fmt(sequential.simulatedSeconds)} s (${(100 * ratio(ours.simulatedSeconds, sequential.simulatedSeconds)).toFixed(0)}%)`,
+      );
     }
   }
-
-  if (onEmulator) {
-    emulatorRows = await runEmulatorBench(EMULATOR_SNAPSHOTS, (line) => process.stderr.write(`${line}\n`));
-    for (const row of emulatorRows) {
-      checks.push({
-        name: `emulator, ${row.scenario}: API calls at most ${CALLS_OVER_MINIMUM_LIMIT}x the minimum`,
-        // Below 1 would mean the minimum is miscounted or work was skipped.
-        ok: row.callsOverMinimum >= 1 && row.callsOverMinimum <= CALLS_OVER_MINIMUM_LIMIT,
-        detail: `${row.callsOverMinimum.toFixed(3)}x`,
-      });
+  const steady = at("pipeline", "steady state");
+  check(
+    `steady state: no CreateTags, no ledger writes`,
+    (steady.calls.CreateTags ?? 0) === 0 && steady.ledgerWrites === 0,
+    `${steady.calls.CreateTags ?? 0} CreateTags, ${steady.ledgerWrites} ledger writes`,
+  );
+  check(`steady state: no throttled call`, throttledOf(steady) === 0, `${throttledOf(steady)} throttled`);
+  if (!small) {
+    const first = at("pipeline", "first run");
+    const seed = all.seeds[all.seeds.length - 1];
+    check(
+      `first run at ${(largest + first.images).toLocaleString("en-US")}: at least ${SEED_SPEEDUP}x faster than the bucket-paced seed`,
+      ratio(seed.pacedSeconds, first.simulatedSeconds) >= SEED_SPEEDUP,
+      `${fmt(first.simulatedSeconds)} s vs ${fmt(seed.pacedSeconds)} s (${ratio(seed.pacedSeconds, first.simulatedSeconds).toFixed(0)}x)`,
+    );
+    for (const memorySize of MEMORY_SIZES.filter((m) => m !== DEFAULT_MEMORY_SIZE)) {
+      all.memorySizes.push(scenario("pipeline", "first run", largest, { memorySize }));
     }
-  }
-  const failed = checks.filter((c) => !c.ok);
-
-  if (args.has("--json")) {
-    const everything = {
-      machine,
-      rows,
-      node22,
-      node22PeakMb,
-      neededMemoryMb,
-      coldStarts,
-      emulatorRows,
-      checks,
+    all.memorySizes.unshift(first);
+    // Retained heap in runs of their own: a forced collection at every request costs CPU on helper
+    // threads that process.cpuUsage counts, which would inflate the timed runs above.
+    all.retainedHeap = (["first run", "steady state"] as ScenarioName[]).map((name) =>
+      scenario("pipeline", name, largest, { sampleHeap: true }),
+    );
+    all.million = scenario("pipeline", "first run", 1_000_000, { images: 100_000 });
+    check(
+      `peak RSS at 1,100,000 resources within ${RSS_GROWTH * 100}% of the peak at ${(largest + first.images).toLocaleString("en-US")}`,
+      all.million.rssPeakMb <= first.rssPeakMb * (1 + RSS_GROWTH),
+      `${fmt(all.million.rssPeakMb)} MB vs ${fmt(first.rssPeakMb)} MB`,
+    );
+    // Issue 15: an organization's targets are independent (EC2 limits are per account and region,
+    // each worker is its own Lambda), so one simulated target times the schedule over C workers.
+    const target = (["first run", "steady state"] as ScenarioName[]).map((name) =>
+      scenario("pipeline", name, ORG.snapshots, { images: 0 }),
+    );
+    const targets = ORG.accounts * ORG.regions;
+    all.organization = {
+      target,
+      coverage: ORG.concurrency.map((c) => ({
+        concurrency: c,
+        firstRunSeconds: Math.ceil(targets / c) * target[0].simulatedSeconds,
+        steadySeconds: Math.ceil(targets / c) * target[1].simulatedSeconds,
+      })),
     };
-    process.stdout.write(`${JSON.stringify(everything, null, 2)}\n`);
-  } else {
-    const tables = [
-      inProcess ? renderTables(rows) : "",
-      onEmulator ? `On the EC2 emulator:\n\n${renderEmulatorTable(emulatorRows)}` : "",
-    ];
-    process.stdout.write(`${tables.filter(Boolean).join("\n\n")}\n\n${renderChecks()}\n`);
+    for (const t of target) {
+      check(
+        `organization target (${ORG.snapshots.toLocaleString("en-US")} snapshots), ${t.scenario}: calls at most ${CALLS_LIMIT}x the minimum`,
+        t.complete && t.callsOverMinimum <= CALLS_LIMIT,
+        `${t.totalCalls} calls, minimum ${t.minimum.total}`,
+      );
+    }
   }
-
-  if (!small && inProcess) {
-    const chart = renderChart("Tagging time under EC2's published throttling: ours vs the seed's approach", [
-      {
-        label: "seed's approach: one CreateTags per resource, paced to the bucket",
-        color: "#c0392b",
-        points: rows
-          .filter((r) => r.scenario === "first run")
-          .map((r) => ({ resources: r.snapshots + r.ours.images, seconds: r.seedPaced.simulatedSeconds })),
-      },
-      {
-        label: "ours: paged, batched, adaptive retry",
-        color: "#2471a3",
-        points: rows
-          .filter((r) => r.scenario === "first run")
-          .map((r) => ({ resources: r.snapshots + r.ours.images, seconds: r.ours.simulatedSeconds })),
-      },
-    ]);
-    writeFileSync(join(ROOT, "bench", "results.svg"), chart);
+  log("sweep...");
+  all.sweep = child<SweepResult>(sweepRequest());
+  checkSweep(all.sweep, small ? 8 : 5);
+  log("lifecycle...");
+  all.lifecycle = child<LifecycleResult>(lifecycleRequest());
+  checkLifecycle(all.lifecycle);
+  if (args.has("--emulator")) {
+    all.emulatorRows = await runEmulatorBench(5_000, log);
+  }
+  if (!small) {
+    writeFileSync(join(ROOT, "bench", "results.svg"), chart(all));
   }
   if (args.has("--write")) {
-    writeFileSync(join(ROOT, "BENCHMARKS.md"), renderMarkdown());
+    writeFileSync(join(ROOT, "BENCHMARKS.md"), renderMarkdown(all));
   }
-  process.exitCode = failed.length > 0 ? 1 : 0;
+  return finish(all);
 }
 
-function fmt(n: number, digits = 1): string {
-  return n >= 100 ? Math.round(n).toLocaleString("en-US") : n.toFixed(digits);
+function finish(all: Everything): void {
+  if (args.has("--json")) {
+    process.stdout.write(`${JSON.stringify(all, null, 2)}\n`);
+  } else {
+    process.stdout.write(`${renderTables(all)}\n\n${renderChecks()}\n`);
+  }
+  process.exitCode = checks.some((c) => !c.ok) ? 1 : 0;
 }
 
-function calls(result: ScenarioResult): string {
-  return Object.entries(result.calls)
+function chart(all: Everything): string {
+  const firstRuns = (design: Design) =>
+    all.scenarios
+      .filter((r) => r.design === design && r.scenario === "first run")
+      .map((r) => ({ resources: r.snapshots + r.images, seconds: r.simulatedSeconds }));
+  return renderChart(`Simulated wall time of a first run, ${PROFILE} latency, ${DEFAULT_MEMORY_SIZE} MB`, [
+    {
+      label: "seed's approach paced to the CreateTags bucket (lower bound, no latency)",
+      color: "#c0392b",
+      points: all.seeds.map((s) => ({ resources: s.resources, seconds: s.pacedSeconds })),
+    },
+    { label: "sequential design (one call at a time)", color: "#7f8c8d", points: firstRuns("sequential") },
+    { label: "ours: the pipeline", color: "#2471a3", points: firstRuns("pipeline") },
+  ]);
+}
+
+function callsText(r: ScenarioResult): string {
+  return Object.entries(r.calls)
     .map(
       ([action, n]) =>
-        `${action.replace("Describe", "D.")} ${n}${result.throttled[action] ? ` (${result.throttled[action]} throttled)` : ""}`,
+        `${action.replace("Describe", "D.")} ${n}${r.throttled[action] ? ` (${r.throttled[action]} thr.)` : ""}`,
     )
     .join(", ");
 }
 
-function renderTables(all: Row[]): string {
-  const header =
-    "| snapshots | scenario | ours: API calls | minimum | calls / min | ledger writes / reads | ours: simulated s | ours: wall s | heap growth MB | peak RSS MB | failures | seed: calls | seed as written: tagged / throttled | seed paced: simulated s | calls ratio | time ratio |";
-  const lines = [
-    header,
-    `|${header
-      .split("|")
-      .slice(1, -1)
-      .map(() => " --- ")
-      .join("|")}|`,
-  ];
-  for (const r of all) {
-    lines.push(
-      `| ${r.snapshots.toLocaleString("en-US")} | ${r.scenario} | ${calls(r.ours)} | ${r.ours.minimum.total} | ${r.ours.callsOverMinimum.toFixed(3)} | ${r.ours.ledgerWrites} / ${r.ours.ledgerReads} | ${fmt(r.ours.simulatedSeconds)} | ${fmt(r.ours.wallSeconds)} | ${fmt(r.ours.heapGrowthMb)} | ${fmt(r.ours.rssPeakMb)} | ${r.ours.failed} | ${r.seed.totalCalls.toLocaleString("en-US")} | ${r.seed.tagged.toLocaleString("en-US")} / ${(r.seed.failedByCode.RequestLimitExceeded ?? 0).toLocaleString("en-US")} | ${fmt(r.seedPaced.simulatedSeconds)} | ${(r.seed.totalCalls / r.ours.totalCalls).toFixed(0)}x | ${r.ours.simulatedSeconds > 0 ? `${(r.seedPaced.simulatedSeconds / r.ours.simulatedSeconds).toFixed(0)}x` : "-"} |`,
+function table(header: string[], rows: string[][]): string {
+  return [
+    `| ${header.join(" | ")} |`,
+    `|${header.map(() => " --- ").join("|")}|`,
+    ...rows.map((r) => `| ${r.join(" | ")} |`),
+  ].join("\n");
+}
+
+function renderTables(all: Everything): string {
+  const parts: string[] = [];
+  if (all.scenarios.length > 0) {
+    parts.push(
+      `Scenarios, ${PROFILE} latency, ${DEFAULT_MEMORY_SIZE} MB (CPU charged at ${(1769 / DEFAULT_MEMORY_SIZE).toFixed(1)}x), 10% AMIs:`,
+      "",
+      table(
+        [
+          "resources",
+          "scenario",
+          "design",
+          "API calls",
+          "minimum (per kind)",
+          "calls / min",
+          "simulated s",
+          "CPU ms / 1,000",
+          "GB-s",
+          "peak RSS MB",
+          "retained heap MB",
+          "complete",
+        ],
+        all.scenarios.map((r) => [
+          (r.snapshots + r.images).toLocaleString("en-US"),
+          r.scenario,
+          r.design,
+          callsText(r),
+          `${r.minimum.total} (${r.minimum.perKindTotal})`,
+          r.callsOverMinimum.toFixed(3),
+          fmt(r.simulatedSeconds),
+          fmt(r.cpuMsPer1000),
+          fmt(r.gbSeconds),
+          fmt(r.rssPeakMb),
+          r.heapGrowthMb === undefined ? "-" : fmt(r.heapGrowthMb),
+          r.complete ? "yes" : `no (${r.stopReason ?? ""})`,
+        ]),
+      ),
     );
   }
-  if (node22.length > 0) {
-    lines.push(
+  if (all.seeds.length > 0) {
+    parts.push(
       "",
-      `Node.js 22 (${node22[0].node}), ${largest.toLocaleString("en-US")} snapshots + ${node22[0].images.toLocaleString("en-US")} AMIs:`,
+      `The seed's approach: boto3 legacy retries (5 attempts), ${PROFILE} latency, 300 s timeout; and paced to the CreateTags bucket:`,
       "",
-    );
-    lines.push(
-      "| scenario | RSS with SDK loaded, MB | peak RSS MB | heap growth MB |",
-      "| --- | --- | --- | --- |",
-    );
-    for (const r of node22) {
-      lines.push(
-        `| ${r.scenario} | ${fmt(r.rssBaselineMb)} | ${fmt(r.rssPeakMb)} | ${fmt(r.heapGrowthMb)} |`,
-      );
-    }
-    lines.push(
-      "",
-      `Peak ${fmt(node22PeakMb ?? 0)} MB; with ${HEADROOM * 100}% headroom that needs ${neededMemoryMb} MB. Default memorySize: ${DEFAULTS.memorySize} MB.`,
-    );
-  }
-  if (coldStarts.length > 0) {
-    lines.push(
-      "",
-      `Cold start (${coldStarts[0].node}, median of 5): loading the function's archive, which builds its clients.`,
-      "",
-      "| SDK | init ms | RSS MB |",
-      "| --- | --- | --- |",
-      ...coldStarts.map((c) => `| ${c.sdk} | ${fmt(c.initMs)} | ${fmt(c.rssMb)} |`),
+      table(
+        [
+          "resources",
+          "tagged before the timeout",
+          "calls",
+          "throttled",
+          "failed after 5 attempts",
+          "paced: s for all",
+        ],
+        all.seeds.map((s) => [
+          s.resources.toLocaleString("en-US"),
+          s.tagged.toLocaleString("en-US"),
+          s.calls.toLocaleString("en-US"),
+          s.throttled.toLocaleString("en-US"),
+          String(s.failedAfterRetries),
+          fmt(s.pacedSeconds),
+        ]),
+      ),
     );
   }
-  return lines.join("\n");
+  if (all.memorySizes.length > 0) {
+    parts.push(
+      "",
+      `memorySize, first run at ${(all.memorySizes[0].snapshots + all.memorySizes[0].images).toLocaleString("en-US")} resources, ${PROFILE} latency:`,
+      "",
+      table(
+        [
+          "memorySize MB",
+          "CPU scale",
+          "simulated s",
+          "GB-s",
+          "CPU ms / 1,000 (measured)",
+          "peak RSS MB",
+          "heap limit MB",
+        ],
+        all.memorySizes.map((r) => [
+          String(r.memorySize),
+          Math.max(1, 1769 / r.memorySize).toFixed(2),
+          fmt(r.simulatedSeconds),
+          fmt(r.gbSeconds),
+          fmt(r.cpuMsPer1000),
+          fmt(r.rssPeakMb),
+          fmt(r.heapLimitMb),
+        ]),
+      ),
+    );
+  }
+  if (all.retainedHeap) {
+    parts.push(
+      "",
+      `Retained heap (forced GC at every request; CPU figures of these runs not used), ${DEFAULT_MEMORY_SIZE} MB heap flags:`,
+      "",
+      table(
+        ["scenario", "retained heap growth MB", "peak RSS MB"],
+        all.retainedHeap.map((r) => [r.scenario, fmt(r.heapGrowthMb ?? 0), fmt(r.rssPeakMb)]),
+      ),
+    );
+  }
+  if (all.million) {
+    const m = all.million;
+    parts.push(
+      "",
+      `1,100,000 resources, first run, 300 s timeout: ${m.totalCalls} calls, ${fmt(m.simulatedSeconds)} s, tagged ${m.tagged.toLocaleString("en-US")}, complete ${m.complete}, peak RSS ${fmt(m.rssPeakMb)} MB.`,
+    );
+  }
+  if (all.sweep) {
+    const s = all.sweep;
+    parts.push(
+      "",
+      `Sweep: ${s.request.snapshots.toLocaleString("en-US")} snapshots + ${s.request.images.toLocaleString("en-US")} AMIs, ${s.request.profile}, ${s.request.timeoutMs / 1000} s timeout, every ${s.request.scheduleHours} h, sweep period ${s.request.sweepHours} h: first full pass at run ${s.runsToFirstPass ?? "none"}; ${s.periodsChecked} periods checked, worst ${s.worstUnvisited} unlisted.`,
+      "",
+      table(
+        [
+          "run",
+          "simulated s",
+          "calls",
+          "throttled",
+          "tagged",
+          "run complete",
+          "pass complete",
+          "shards done",
+        ],
+        s.runs.map((r) => [
+          String(r.run),
+          fmt(r.simulatedSeconds),
+          String(r.calls),
+          String(r.throttled),
+          r.tagged.toLocaleString("en-US"),
+          String(r.complete),
+          String(r.passComplete),
+          r.shardsDone === undefined ? "-" : String(r.shardsDone),
+        ]),
+      ),
+    );
+  }
+  if (all.lifecycle) {
+    const l = all.lifecycle;
+    parts.push(
+      "",
+      `Lifecycle: ${l.request.days} days, ${l.request.perDay} resources a day (${l.request.amisPerDay} AMIs with their snapshots), retention ${l.request.retentionDays} days, grace ${l.request.graceDays}, expiry on, daily runs, ${l.request.profile} latency, ${l.request.foreign} foreign backups:`,
+      "",
+      table(
+        [
+          "max live (bound)",
+          "worst overstay, days",
+          "foreign deleted",
+          "deleted",
+          "calls/day mean (max)",
+          "minimum/day mean (max)",
+          "throttled calls",
+          "incomplete runs",
+          "max due backlog",
+        ],
+        [
+          [
+            `${l.maxLive} (${l.liveBound})`,
+            String(l.worstOverstayDays),
+            String(l.foreignDeleted),
+            l.deleted.toLocaleString("en-US"),
+            `${fmt(l.callsPerDay.mean)} (${l.callsPerDay.max})`,
+            `${fmt(l.minimumPerDay.mean)} (${l.minimumPerDay.max})`,
+            String(l.throttledCalls),
+            String(l.incompleteRuns),
+            l.backlogMax === undefined ? "not reported" : String(l.backlogMax),
+          ],
+        ],
+      ),
+    );
+  }
+  if (all.organization) {
+    const o = all.organization;
+    parts.push(
+      "",
+      `Organization: ${ORG.accounts} accounts x ${ORG.regions} regions x ${ORG.snapshots.toLocaleString("en-US")} snapshots, ${PROFILE}: one target takes ${fmt(o.target[0].simulatedSeconds)} s (${o.target[0].totalCalls} calls, minimum ${o.target[0].minimum.total}) on a first run, ${fmt(o.target[1].simulatedSeconds)} s (${o.target[1].totalCalls} calls) at steady state.`,
+      "",
+      table(
+        ["worker concurrency", "first run covers the organization in", "steady state"],
+        o.coverage.map((c) => [
+          String(c.concurrency),
+          `${fmt(c.firstRunSeconds / 60)} min`,
+          `${fmt(c.steadySeconds / 60)} min`,
+        ]),
+      ),
+    );
+  }
+  if (all.emulatorRows.length > 0) {
+    parts.push("", `On the EC2 emulator (moto):\n\n${renderEmulatorTable(all.emulatorRows)}`);
+  }
+  return parts.join("\n");
 }
 
 function renderChecks(): string {
-  return ["Targets:", ...checks.map((c) => `  ${c.ok ? "ok  " : "FAIL"} ${c.name}: ${c.detail}`)].join("\n");
+  return ["Goals:", ...checks.map((c) => `  ${c.ok ? "pass" : "FAIL"} ${c.goal}: ${c.detail}`)].join("\n");
 }
 
-main().catch((error) => {
-  process.stderr.write(`${(error as Error).stack}\n`);
-  process.exitCode = 1;
-});
-
-function renderMarkdown(): string {
+function renderMarkdown(all: Everything): string {
   return `# Benchmarks
 
-Generated by \`npm run bench -- --write\` on ${new Date().toISOString().slice(0, 10)}.
-Machine: ${machine}.
+Generated by \`npm run bench -- --write\` on ${new Date().toISOString().slice(0, 10)}. Machine: ${all.machine}.
+Every figure below is from that one run; conditions are stated with each table.
 
 ## What is measured
 
-Each row runs in a fresh process. **Ours** is the real tagger core (\`handler/tagger.ts\`) with the
-EC2 client exactly as the Lambda configures it (\`handler/ec2Client.ts\`: adaptive retry, 10
-attempts), talking EC2's query protocol to an in-process fake (\`local/emulator/ec2Account.ts\`,
-\`local/emulator/ec2Query.ts\`: the account model the embedded emulator serves too). The fake
-pages at most \`MaxResults\` (5 to 1000) with \`NextToken\`,
-refuses CreateTags with over 1000 IDs or a resource over 50 tags, fails a whole CreateTags when an
-ID is gone (naming only the first), and answers \`RequestLimitExceeded\` from EC2's published token
-buckets: non-mutating calls burst 100, refill 20/s; CreateTags burst 100, refill 10/s; unpaginated
-DescribeSnapshots burst 50, refill 10/s. Time is simulated (sinon fake timers drive both the SDK's
-backoff and the buckets), so hours of throttling take seconds; simulated time counts throttling
-and backoff only, not network latency.
+Each run is a fresh process running the real tagger core (\`handler/tagger.ts\`) with the EC2 client
+as Lambda configures it, over an in-process EC2 fake (\`local/emulator/\`) plugged in as the SDK's
+request handler, on a simulated clock. The fake:
 
-**The seed's approach**, in the same run: one unpaginated DescribeImages and DescribeSnapshots,
-then one CreateTags per resource, sequential. *As written* it does not retry, so after the burst
-nearly every call is throttled. *Paced* waits for a token before each call: the least time one call
-per resource can take at EC2's rate. It also rewrites every resource on every run.
+- pages, filters (with \`*\` and \`?\` wildcards), refuses and fails calls as EC2 does, with IDs
+  spread over the 256 two-hex-digit prefixes the sweep shards by;
+- throttles from EC2's published token buckets (non-mutating 100 + 20/s, CreateTags 100 + 10/s,
+  mutating 200 + 5/s), which a background load can share;
+- answers after a **service time** per call (\`local/emulator/latency.ts\`), so concurrent calls
+  overlap. Profiles (low / mid / high): a Describe page of 1000 takes 0.5 / 1.0 / 1.5 s and a
+  CreateTags of 1000 IDs 0.3 / 0.65 / 1.0 s (the measurements quoted in issue 14). **Assumptions:**
+  how each total splits into base + per item, DescribeImages costing what DescribeSnapshots does,
+  DeleteSnapshot / DeregisterImage (0.1 / 0.2 / 0.4 s), other mutating calls, throttled answers.
 
-Scenarios, each with AMIs at 10% of the snapshots: a **first run** on an untagged account; a
-**steady state** rerun (everything already ours, dated over the past year); a **retention change**
-where 10% carry \`Retention=30days\` over 30 distinct dates; **1% deleted mid-run**: listed, then
-gone when tagged.
+The tagger's own **CPU time** (process.cpuUsage between requests, the fake's work left out) is charged
+on one simulated CPU at max(1, 1769 / memorySize) times its measured length (Lambda: one vCPU at
+1,769 MB). **Assumption:** a core of the machine above is as fast as Lambda's vCPU. **Cost** is
+memorySize / 1024 x simulated seconds (GB-s). **Memory:** each process runs with the heap flags
+Lambda's Node.js bootstrap passes (\`--max-old-space-size\` = 90% of memorySize,
+\`--max-semi-space-size\` = memorySize / 20; read in copies of the nodejs18.x bootstrap, not in AWS's
+documentation: an assumption for Node.js 22). Peak RSS includes the fake account; retained heap is
+sampled after a forced GC at every request, over the process with the SDK loaded.
 
-The **minimum** is list pages at 1000 per page plus one CreateTags per 1000 resources per distinct
-tag set. With IDs gone it adds, per damaged batch, the CreateTags that must fail to reveal it and
-one filtered Describe per 200 IDs to learn which are gone (EC2 names only one per failure).
+The **minimum** counts list pages at 1000 a page per kind, plus one CreateTags per 1000 resources per
+distinct tag set **across kinds** (CreateTags takes AMI and snapshot IDs in one call), plus, per
+damaged batch, the call that fails and one filtered Describe per 200 IDs per kind. The per-kind
+minimum (the old figure) is shown in brackets.
 
-**Heap growth** is the retained heap (sampled after a full GC at every request) over a process
-that has the SDK loaded and the fake account built. **Peak RSS** is the process's maximum resident
-set, fake account included.
+The **seed's approach** (Python, boto3): unpaginated listing, then one CreateTags per resource,
+sequential, with boto3's default legacy retry mode (5 attempts, backoff rand() x 2^(attempt-1) s,
+RequestLimitExceeded retried) at the ${PROFILE} profile, stopped by its 300 s timeout; and its
+bucket-paced lower bound for all: (resources - 100) / 10 s.
 
 ## Results
 
-${renderTables(rows)}
+${renderTables(all)}
 
-![Simulated time against resource count](bench/results.svg)
-
-## On the EC2 emulator
-
-The same scenarios at ${EMULATOR_SNAPSHOTS.toLocaleString("en-US")} snapshots and ${(EMULATOR_SNAPSHOTS / 10).toLocaleString("en-US")} AMIs, through the real SDK over HTTP
-against moto (\`npm run bench -- --emulator\`). moto adds a snapshot behind each AMI, does not
-throttle, and serves every snapshot in one page whatever \`MaxResults\` says, so the listing's part
-of the minimum is the pages it served. Wall time includes moto's own work.
-
-${renderEmulatorTable(emulatorRows)}
+![Simulated wall time against resource count](bench/results.svg)
 
 ${renderChecks()}
 
@@ -342,11 +643,16 @@ ${renderChecks()}
 
 \`\`\`sh
 npm ci
-npm run bench                  # the table; also writes bench/results.svg
-npm run bench -- --json        # every figure as one JSON document
-npm run bench -- --small       # 1,000 snapshots only: what CI runs
+npm run bench -- --json        # everything, with pass/fail per goal (writes bench/results.svg)
+npm run bench -- --small       # what CI runs: counts only, under a minute
+npm run bench -- --lifecycle   # 365 simulated days with expiry on
 npm run bench -- --emulator    # 5,000 snapshots through the SDK over HTTP against moto
-npm run bench -- --write       # also rewrites this file
+npm run bench -- --write       # all of it, and rewrites this file
 \`\`\`
 `;
 }
+
+main().catch((error) => {
+  process.stderr.write(`${(error as Error).stack}\n`);
+  process.exitCode = 1;
+});

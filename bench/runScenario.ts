@@ -1,15 +1,11 @@
-// One benchmark scenario in a fresh process, so memory figures belong to that run alone.
-// Usage: node --expose-gc out/bench/runScenario.js <ours|seed|seed-paced> <scenario> <snapshots>
-// Prints one JSON object.
-import { createEc2Client } from "../handler/awsClients";
-import type { Logger } from "../handler/ports";
-import { tagBackups } from "../handler/tagger";
-import { DELETE_ON_KEY, RETENTION_KEY } from "../handler/tagRules";
-import { addDays } from "../handler/dates";
-import { useFakeTime } from "../local/fakeTime";
-import { MemoryLedger } from "../local/memoryLedger";
-import { Ec2Account, Ec2Error } from "../local/emulator/ec2Account";
-import { queryProtocolHandler } from "../local/emulator/ec2Query";
+// One benchmark run in a fresh process, so memory figures belong to that run alone.
+// Usage: node --expose-gc [heap flags] out/bench/runScenario.js '<RunRequest as JSON>'
+// Prints one JSON object. Kinds: "scenario" (one tagger run), "sweep" (daily runs of a large
+// account until a full pass and beyond), "lifecycle" (a year of days), "seed" (the seed's model).
+import { DEFAULTS } from "../infra/config";
+import type { LatencyProfile } from "../local/emulator/latency";
+import { runLifecycle, type LifecycleRequest } from "./lifecycle";
+import { runSeedWithRetries } from "./seedModel";
 import {
   SETTINGS,
   TODAY,
@@ -18,214 +14,159 @@ import {
   minimumCalls,
   type ScenarioName,
 } from "./scenarios";
+import { createSimulation, gc, type Design, type SweepReport } from "./simulation";
+import { runSweep, type SweepRequest } from "./sweep";
 
 const MB = 1024 * 1024;
-const LAMBDA_TIMEOUT_MS = 300_000;
+export const LAMBDA_TIMEOUT_MS = 300_000;
 
-export type Runner = "ours" | "seed" | "seed-paced";
+export interface ScenarioRequest {
+  kind: "scenario";
+  design: Design;
+  scenario: ScenarioName;
+  snapshots: number;
+  images?: number;
+  profile: LatencyProfile | "none";
+  memorySize: number;
+  timeoutMs?: number;
+  sampleHeap?: boolean;
+}
+
+export interface SeedRequest {
+  kind: "seed";
+  snapshots: number;
+  profile: LatencyProfile;
+}
+
+export type RunRequest = ScenarioRequest | SeedRequest | SweepRequest | LifecycleRequest;
 
 export interface ScenarioResult {
-  runner: Runner;
+  design: Design;
   scenario: ScenarioName;
   snapshots: number;
   images: number;
+  profile: string;
+  memorySize: number;
   node: string;
   calls: Record<string, number>;
   throttled: Record<string, number>;
   totalCalls: number;
-  /** Ledger entries written (at most one per CreateTags) and ledger read calls: not EC2 calls. */
   ledgerWrites: number;
-  ledgerReads: number;
   minimum: ReturnType<typeof minimumCalls>;
   callsOverMinimum: number;
   simulatedSeconds: number;
   wallSeconds: number;
+  cpuMs: number;
+  /** Measured CPU per 1,000 resources listed, on this machine (unscaled). */
+  cpuMsPer1000: number;
+  gbSeconds: number;
   tagged: number;
   failed: number;
-  failedByCode: Record<string, number>;
   complete: boolean;
+  stopReason?: string;
+  sweep?: SweepReport;
   rssBaselineMb: number;
   rssPeakMb: number;
-  heapGrowthMb: number;
+  heapRetainedPeakMb?: number;
+  heapGrowthMb?: number;
+  /** The V8 heap limit the process ran under (Lambda's sizing for memorySize). */
+  heapLimitMb: number;
 }
 
-function gc(): void {
-  const collect = (globalThis as { gc?: () => void }).gc;
-  if (!collect) {
-    throw new Error("run with node --expose-gc");
-  }
-  collect();
-}
-
-const quietLogger = (): Logger & { lines: number } => {
-  const logger = {
-    lines: 0,
-    info: () => void logger.lines++,
-    warn: () => void logger.lines++,
-    error: () => void logger.lines++,
-  };
-  return logger;
-};
-
-const sum = (record: Record<string, number>) => Object.values(record).reduce((a, b) => a + b, 0);
-
-async function runOurs(scenario: ScenarioName, snapshots: number): Promise<ScenarioResult> {
-  // Simulated time: the SDK's backoff sleeps and the fake's token buckets share one fake clock.
-  const time = useFakeTime(Date.parse(`${TODAY}T10:00:00Z`));
-  const spec = accountSpec(scenario, snapshots);
-  const account = new Ec2Account(spec, { now: () => Date.now(), throttle: true });
-  let gcNs = 0n;
-  let peakHeap = 0;
-  // Retained heap, sampled at every request after a full collection: garbage does not count.
-  const sampleHeap = () => {
-    const t = process.hrtime.bigint();
-    gc();
-    peakHeap = Math.max(peakHeap, process.memoryUsage().heapUsed);
-    gcNs += process.hrtime.bigint() - t;
-  };
-  const ec2 = createEc2Client({
-    region: "us-east-1",
-    credentials: { accessKeyId: "bench", secretAccessKey: "bench" },
-    requestHandler: queryProtocolHandler(account, sampleHeap),
+async function runOne(request: ScenarioRequest): Promise<ScenarioResult> {
+  const spec = accountSpec(request.scenario, request.snapshots, request.images);
+  const simulation = createSimulation({
+    spec,
+    start: Date.parse(`${TODAY}T10:00:00Z`),
+    profile: request.profile,
+    memorySize: request.memorySize,
+    design: request.design,
+    sampleHeap: request.sampleHeap,
   });
-  const ledger = new MemoryLedger("us-east-1");
-  for (const entry of benchLedgerEntries(ledger.scope)) {
-    ledger.entries.set(entry.batchId, entry);
+  for (const entry of benchLedgerEntries(simulation.ledger.scope)) {
+    simulation.ledger.entries.set(entry.batchId, entry);
   }
   gc();
   const baseline = process.memoryUsage();
-  const log = quietLogger();
-  const simStart = Date.now();
-  const wallStart = process.hrtime.bigint();
-
-  const run = tagBackups(
-    {
-      ec2,
-      clock: () => new Date(),
-      log,
-      remainingMs: () => LAMBDA_TIMEOUT_MS - (Date.now() - simStart),
-      ledger,
-    },
+  const figures = await simulation.run(
     { ...SETTINGS, dryRun: false, safetyMarginMs: 30_000 },
+    request.timeoutMs ?? LAMBDA_TIMEOUT_MS,
   );
-  const outcome = await time.settle(run).then(
-    (report) => ({ report, failure: undefined as unknown }),
-    (failure: unknown) => ({ report: undefined, failure }),
-  );
-  const wallNs = process.hrtime.bigint() - wallStart - gcNs;
-  const simulatedSeconds = (Date.now() - simStart) / 1000;
-  time.restore();
-  if (outcome.failure || !outcome.report) {
-    throw outcome.failure;
-  }
-  const report = outcome.report;
+  simulation.restore();
+  const { report } = figures;
   const minimum = minimumCalls(spec);
-  const totalCalls = sum(account.calls);
-  const failedByCode: Record<string, number> = {};
-  for (const f of report.failures) {
-    failedByCode[f.code] = (failedByCode[f.code] ?? 0) + 1;
-  }
+  const listed = report.amis.listed + report.snapshots.listed;
+  const v8 = await import("node:v8");
   return {
-    runner: "ours",
-    scenario,
-    snapshots,
+    design: request.design,
+    scenario: request.scenario,
+    snapshots: request.snapshots,
     images: spec.images,
+    profile: request.profile,
+    memorySize: request.memorySize,
     node: process.version,
-    calls: { ...account.calls },
-    throttled: { ...account.throttled },
-    totalCalls,
-    ledgerWrites: ledger.writes,
-    ledgerReads: ledger.reads,
+    calls: figures.calls,
+    throttled: figures.throttled,
+    totalCalls: figures.totalCalls,
+    ledgerWrites: figures.ledgerWrites,
     minimum,
-    callsOverMinimum: totalCalls / minimum.total,
-    simulatedSeconds,
-    wallSeconds: Number(wallNs) / 1e9,
+    callsOverMinimum: figures.totalCalls / minimum.total,
+    simulatedSeconds: figures.simulatedSeconds,
+    wallSeconds: figures.wallSeconds,
+    cpuMs: figures.cpuMs,
+    cpuMsPer1000: listed > 0 ? (figures.cpuMs / listed) * 1000 : 0,
+    gbSeconds: (request.memorySize / 1024) * figures.simulatedSeconds,
     tagged: report.amis.tagged + report.snapshots.tagged,
     failed: report.failureCount,
-    failedByCode,
     complete: report.complete,
+    stopReason: report.stopReason,
+    sweep: report.sweep,
     rssBaselineMb: baseline.rss / MB,
     rssPeakMb: process.resourceUsage().maxRSS / 1024,
-    heapGrowthMb: Math.max(0, peakHeap - baseline.heapUsed) / MB,
+    heapRetainedPeakMb: request.sampleHeap ? simulation.peakHeap / MB : undefined,
+    heapGrowthMb: request.sampleHeap ? Math.max(0, simulation.peakHeap - baseline.heapUsed) / MB : undefined,
+    heapLimitMb: v8.getHeapStatistics().heap_size_limit / MB,
   };
+}
+
+async function dispatch(request: RunRequest): Promise<unknown> {
+  switch (request.kind) {
+    case "scenario":
+      return runOne(request);
+    case "seed":
+      return runSeedWithRetries(
+        accountSpec("first run", request.snapshots),
+        request.profile,
+        LAMBDA_TIMEOUT_MS,
+      );
+    case "sweep":
+      return runSweep(request);
+    case "lifecycle":
+      return runLifecycle(request);
+  }
 }
 
 /**
- * What the seed's code does: unpaginated listing, one CreateTags per resource with DeleteOn =
- * today + N (every run), sequential, no retry. `paced` waits for a token before each call instead:
- * the least time one call per resource can take at EC2's published rate.
+ * Lambda's Node.js runtime starts node with --max-old-space-size at 90% of memorySize and
+ * --max-semi-space-size at a twentieth (new space = memory / 10, two semi-spaces): as read in
+ * copies of the runtime's /var/runtime/bootstrap (nodejs18.x) published on GitHub, not in AWS's
+ * documentation, so an assumption for later runtimes.
  */
-function runSeed(scenario: ScenarioName, snapshots: number, paced: boolean): ScenarioResult {
-  let now = Date.parse(`${TODAY}T10:00:00Z`);
-  const start = now;
-  const spec = accountSpec(scenario, snapshots);
-  const account = new Ec2Account(spec, { now: () => now, throttle: true });
-  gc();
-  const baseline = process.memoryUsage();
-  const wallStart = process.hrtime.bigint();
-  const images = account.describe("image", {}).items;
-  const snapshotList = account.describe("snapshot", {}).items;
-  gc();
-  const heapWithLists = process.memoryUsage().heapUsed;
-  const tags = [
-    { Key: RETENTION_KEY, Value: `${SETTINGS.retentionDays}days` },
-    { Key: DELETE_ON_KEY, Value: addDays(TODAY, SETTINGS.retentionDays) as string },
+export function lambdaHeapFlags(memorySize: number): string[] {
+  const newSpace = Math.floor(memorySize / 10);
+  return [
+    `--max-semi-space-size=${Math.floor(newSpace / 2)}`,
+    `--max-old-space-size=${memorySize - newSpace}`,
   ];
-  let tagged = 0;
-  const failedByCode: Record<string, number> = {};
-  for (const resource of [...images, ...snapshotList]) {
-    if (paced) {
-      now += account.createTagsWaitMs();
-    }
-    try {
-      account.createTags([resource.id], tags);
-      tagged += 1;
-    } catch (error) {
-      const code = error instanceof Ec2Error ? error.code : "Error";
-      failedByCode[code] = (failedByCode[code] ?? 0) + 1;
-    }
-  }
-  const wallNs = process.hrtime.bigint() - wallStart;
-  const minimum = minimumCalls(spec);
-  const totalCalls = sum(account.calls);
-  return {
-    runner: paced ? "seed-paced" : "seed",
-    scenario,
-    snapshots,
-    images: spec.images,
-    node: process.version,
-    calls: { ...account.calls },
-    throttled: { ...account.throttled },
-    totalCalls,
-    ledgerWrites: 0,
-    ledgerReads: 0,
-    minimum,
-    callsOverMinimum: totalCalls / minimum.total,
-    simulatedSeconds: (now - start) / 1000,
-    wallSeconds: Number(wallNs) / 1e9,
-    tagged,
-    failed: sum(failedByCode),
-    failedByCode,
-    complete: true,
-    rssBaselineMb: baseline.rss / MB,
-    rssPeakMb: process.resourceUsage().maxRSS / 1024,
-    heapGrowthMb: Math.max(0, heapWithLists - baseline.heapUsed) / MB,
-  };
 }
 
-export async function runScenario(
-  runner: Runner,
-  scenario: ScenarioName,
-  snapshots: number,
-): Promise<ScenarioResult> {
-  return runner === "ours"
-    ? runOurs(scenario, snapshots)
-    : runSeed(scenario, snapshots, runner === "seed-paced");
-}
+export const DEFAULT_MEMORY_SIZE = DEFAULTS.memorySize;
 
 if (require.main === module) {
-  const [runner, scenario, snapshots] = process.argv.slice(2);
-  runScenario(runner as Runner, scenario as ScenarioName, Number(snapshots)).then(
+  const request = JSON.parse(process.argv[2] ?? "{}") as RunRequest;
+  // The SDK warns that its 2027 releases need Node.js 22; this tool runs on 20 and 22 on purpose.
+  process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= "true";
+  dispatch(request).then(
     (result) => process.stdout.write(`${JSON.stringify(result)}\n`),
     (error) => {
       process.stderr.write(`${(error as Error).stack}\n`);

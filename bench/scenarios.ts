@@ -3,6 +3,7 @@ import { addDays } from "../handler/dates";
 import type { LedgerEntry } from "../handler/proof";
 import { decideTags, tagSetKey, type PolicySettings, type Tag } from "../handler/tagPolicy";
 import type { AccountSpec, Kind } from "../local/emulator/ec2Account";
+import { indexOfId } from "../local/emulator/resourceTable";
 
 export const TODAY = "2026-11-29";
 export const SETTINGS: PolicySettings = { retentionDays: 90, extraTags: {} };
@@ -58,7 +59,7 @@ function underThirtyDays(index: number): Tag[] {
  * not stored, so the ledger adds nothing to the run's memory figures.
  */
 export function benchLedgerEntries(scope: string): LedgerEntry[] {
-  const indexOf = (id: string) => parseInt(id.slice(id.indexOf("-") + 1), 16);
+  const indexOf = indexOfId;
   const entries: LedgerEntry[] = [];
   for (let day = 0; day < 365; day++) {
     entries.push({
@@ -87,8 +88,11 @@ export function onePercent(kind: Kind, index: number): boolean {
   return h % 100 === 0;
 }
 
-export function accountSpec(scenario: ScenarioName, snapshots: number): AccountSpec {
-  const images = Math.round(snapshots / 10);
+export function accountSpec(
+  scenario: ScenarioName,
+  snapshots: number,
+  images = Math.round(snapshots / 10),
+): AccountSpec {
   switch (scenario) {
     case "first run":
       return { images, snapshots, initialTags: () => NO_TAGS };
@@ -114,24 +118,31 @@ export interface Minimum {
   total: number;
   /** Resources that need a write (gone ones included: nobody can know in advance). */
   toWrite: number;
+  /** The same counted per kind (AMIs and snapshots never sharing a CreateTags): the old figure. */
+  perKindTotal: number;
 }
 
-/** What one kind's resources need written, in listing order: tag set and whether the ID is gone. */
+/** What one resource needs written: its kind, tag set and whether its ID is gone. */
 export interface PlannedResource {
+  kind: Kind;
   tags: Tag[];
   gone: boolean;
 }
 
 /**
- * One CreateTags per 1000 resources per distinct tag set. When IDs vanish after listing, EC2 fails
- * the whole call naming one of them, so each damaged batch needs at least one more CreateTags and a
- * filtered Describe per 200 IDs to learn which are gone.
+ * One CreateTags per 1000 resources per distinct tag set, AMIs and snapshots together (CreateTags
+ * takes any resource IDs). When IDs vanish after listing, EC2 fails the whole call naming one of
+ * them, so each damaged batch needs one more CreateTags and, per kind in it, a filtered Describe per
+ * 200 IDs to learn which are gone.
  */
-export function minimumWrites(resources: Iterable<PlannedResource>): Omit<Minimum, "listPages" | "total"> {
+export function minimumWrites(
+  resources: Iterable<PlannedResource>,
+): Omit<Minimum, "listPages" | "total" | "perKindTotal"> {
   let createTags = 0;
   let existenceChecks = 0;
   let toWrite = 0;
-  const groups = new Map<string, { size: number; damaged: Set<number> }>();
+  // Per tag set: the batches in order, each with its size per kind and whether an ID in it is gone.
+  const groups = new Map<string, { image: number; snapshot: number; damaged: boolean }[]>();
   for (const resource of resources) {
     const decision = decideTags(resource.tags, SETTINGS, TODAY);
     if (decision.action !== "write") {
@@ -139,40 +150,57 @@ export function minimumWrites(resources: Iterable<PlannedResource>): Omit<Minimu
     }
     toWrite += 1;
     const key = tagSetKey(decision.tags);
-    const group = groups.get(key) ?? { size: 0, damaged: new Set<number>() };
-    if (resource.gone) {
-      group.damaged.add(Math.floor(group.size / PER_CALL));
+    const batches = groups.get(key) ?? [];
+    let last = batches[batches.length - 1];
+    if (!last || last.image + last.snapshot === PER_CALL) {
+      last = { image: 0, snapshot: 0, damaged: false };
+      batches.push(last);
     }
-    group.size += 1;
-    groups.set(key, group);
+    last[resource.kind] += 1;
+    last.damaged ||= resource.gone;
+    groups.set(key, batches);
   }
-  for (const group of groups.values()) {
-    createTags += Math.ceil(group.size / PER_CALL) + group.damaged.size;
-    for (const batch of group.damaged) {
-      existenceChecks += Math.ceil(Math.min(PER_CALL, group.size - batch * PER_CALL) / FILTER_VALUES);
+  for (const batches of groups.values()) {
+    for (const batch of batches) {
+      createTags += batch.damaged ? 2 : 1;
+      if (batch.damaged) {
+        existenceChecks += Math.ceil(batch.image / FILTER_VALUES) + Math.ceil(batch.snapshot / FILTER_VALUES);
+      }
     }
   }
   return { createTags, existenceChecks, toWrite };
 }
 
-/** List pages at 1000 a page, plus the writes above. */
+/** List pages at 1000 a page per kind, plus the writes above, counted across kinds. */
 export function minimumCalls(spec: AccountSpec): Minimum {
-  let listPages = 0;
-  const writes = { createTags: 0, existenceChecks: 0, toWrite: 0 };
-  for (const [kind, count] of [
+  const kinds: [Kind, number][] = [
     ["image", spec.images],
     ["snapshot", spec.snapshots],
-  ] as [Kind, number][]) {
+  ];
+  let listPages = 0;
+  for (const [, count] of kinds) {
     listPages += Math.max(1, Math.ceil(count / PER_PAGE));
-    const planned = function* () {
-      for (let i = 0; i < count; i++) {
-        yield { tags: spec.initialTags(kind, i), gone: spec.isGone?.(kind, i) ?? false };
-      }
-    };
-    const kindWrites = minimumWrites(planned());
-    writes.createTags += kindWrites.createTags;
-    writes.existenceChecks += kindWrites.existenceChecks;
-    writes.toWrite += kindWrites.toWrite;
   }
-  return { listPages, ...writes, total: listPages + writes.createTags + writes.existenceChecks };
+  const planned = function* (only?: Kind): Generator<PlannedResource> {
+    for (const [kind, count] of kinds) {
+      if (only !== undefined && kind !== only) {
+        continue;
+      }
+      for (let i = 0; i < count; i++) {
+        yield { kind, tags: spec.initialTags(kind, i), gone: spec.isGone?.(kind, i) ?? false };
+      }
+    }
+  };
+  const writes = minimumWrites(planned());
+  let perKindTotal = listPages;
+  for (const [kind] of kinds) {
+    const kindWrites = minimumWrites(planned(kind));
+    perKindTotal += kindWrites.createTags + kindWrites.existenceChecks;
+  }
+  return {
+    listPages,
+    ...writes,
+    total: listPages + writes.createTags + writes.existenceChecks,
+    perKindTotal,
+  };
 }

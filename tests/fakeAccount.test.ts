@@ -4,6 +4,10 @@ import { expect } from "chai";
 import { Ec2Account, Ec2Error } from "../local/emulator/ec2Account";
 import { accountSpec, minimumCalls } from "../bench/scenarios";
 import { EC2_BUCKETS, TokenBucket } from "../local/emulator/tokenBucket";
+import { indexOfId, resourceId, shardByte } from "../local/emulator/resourceTable";
+import { serviceTimeMs } from "../local/emulator/latency";
+import { compactIds } from "../bench/compactLedger";
+import { pacedSeedSeconds, runSeedWithRetries } from "../bench/seedModel";
 
 function account(snapshots: number, isGone?: (kind: string, i: number) => boolean) {
   let now = 0;
@@ -104,15 +108,81 @@ describe("the benchmark's EC2 account", () => {
     expect(bucket.take()).to.be.true;
   });
 
-  it("counts the minimum: one CreateTags per 1000 per tag set, plus what damaged batches cost", () => {
+  it("counts the minimum across kinds: AMIs and snapshots with the same tags share CreateTags", () => {
+    // 2,500 snapshots and 250 AMIs: 3 + 1 pages, and 2,750 IDs of one tag set in 3 calls (4 per kind).
     expect(minimumCalls(accountSpec("first run", 2500))).to.deep.include({
       listPages: 4,
-      createTags: 4,
-      total: 8,
+      createTags: 3,
+      total: 7,
+      perKindTotal: 8,
     });
     expect(minimumCalls(accountSpec("steady state", 2500))).to.deep.include({ createTags: 0, total: 4 });
     const deleted = minimumCalls(accountSpec("1% deleted mid-run", 2500));
-    expect(deleted.createTags).to.be.above(4);
+    expect(deleted.createTags).to.be.above(3);
     expect(deleted.existenceChecks).to.be.above(0);
+  });
+
+  it("counts issue 14's retention change at 100,000 snapshots + 10,000 AMIs as 140 calls", () => {
+    expect(minimumCalls(accountSpec("retention change 10%", 100_000))).to.deep.include({
+      total: 140,
+      perKindTotal: 170,
+    });
+  });
+
+  it("spreads IDs over the 256 shard prefixes, each parseable back to its index", () => {
+    const seen = new Set<number>();
+    for (let i = 0; i < 4096; i++) {
+      const id = resourceId("snap", i);
+      expect(id).to.match(/^snap-[0-9a-f]{17}$/);
+      expect(indexOfId(id)).to.equal(i);
+      expect(parseInt(id.slice(5, 7), 16)).to.equal(shardByte(i));
+      seen.add(shardByte(i));
+    }
+    expect(seen.size).to.equal(256);
+  });
+
+  it("lists one shard with a snapshot-id wildcard, and counts each listing per resource", () => {
+    const fake = new Ec2Account({ images: 0, snapshots: 3000, initialTags: () => [] }, { countVisits: true });
+    const shard = fake.describe("snapshot", { filters: [{ name: "snapshot-id", values: ["snap-3f*"] }] });
+    expect(shard.items.length).to.be.within(3, 25);
+    expect(shard.items.every((item) => item.id.startsWith("snap-3f"))).to.be.true;
+    const high = fake.describe("snapshot", { filters: [{ name: "snapshot-id", values: ["snap-3*"] }] });
+    expect(high.items.length).to.be.within(130, 250);
+    const visits = fake.visits("snapshot") as Uint16Array;
+    expect(visits.reduce((a, b) => a + b, 0)).to.equal(shard.items.length + high.items.length);
+  });
+
+  it("leaves a caller the refill a background load does not take", () => {
+    const now = 0;
+    const bucket = new TokenBucket(EC2_BUCKETS.createTags, () => now, 6);
+    for (let i = 0; i < 100; i++) {
+      bucket.take();
+    }
+    expect(bucket.waitMs()).to.equal(250);
+  });
+
+  it("charges service time per page and per CreateTags as issue 14 measured them", () => {
+    expect(
+      ["low", "mid", "high"].map((p) => serviceTimeMs(p as "mid", "DescribeSnapshots", 1000)),
+    ).to.deep.equal([500, 1000, 1500]);
+    expect(["low", "mid", "high"].map((p) => serviceTimeMs(p as "mid", "CreateTags", 1000))).to.deep.equal([
+      300, 650, 1000,
+    ]);
+  });
+
+  it("keeps the benchmark ledger's IDs compact and exact, AMIs apart from snapshots", () => {
+    const ids = compactIds([resourceId("snap", 7), resourceId("ami", 9), resourceId("snap", 123456)]);
+    expect(
+      [resourceId("snap", 7), resourceId("ami", 9), resourceId("snap", 123456)].every((id) => ids.has(id)),
+    ).to.be.true;
+    expect(ids.has(resourceId("ami", 7)) || ids.has(resourceId("snap", 9))).to.be.false;
+  });
+
+  it("models the seed: boto3 retries tag a few thousand before the timeout; paced needs 10,990 s for 110,000", () => {
+    expect(pacedSeedSeconds(110_000)).to.equal(10_990);
+    const seed = runSeedWithRetries(accountSpec("first run", 5_000), "mid", 300_000);
+    expect(seed.timedOut).to.be.true;
+    expect(seed.tagged).to.be.within(2_000, 5_000);
+    expect(seed.throttled).to.be.above(0);
   });
 });

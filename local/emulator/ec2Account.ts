@@ -21,7 +21,15 @@ import {
   type Listed,
   type SnapshotDetail,
 } from "./ec2Types";
-import { DELETED, DISABLED, LISTED_THEN_DELETED, PRESENT, ResourceTable, resourceId } from "./resourceTable";
+import {
+  DELETED,
+  DISABLED,
+  LISTED_THEN_DELETED,
+  PRESENT,
+  ResourceTable,
+  resourceId,
+  shardByte,
+} from "./resourceTable";
 import { TagSets } from "./tagSets";
 import { EC2_BUCKETS, TokenBucket } from "./tokenBucket";
 
@@ -63,6 +71,32 @@ const SPEC_SNAPSHOT: SnapshotDetail = {
   encrypted: true,
 };
 
+/**
+ * When the ID filter holds only values like "snap-3*" or "snap-3f*", the shard bytes they allow
+ * (a prefilter; the filter itself still decides); otherwise undefined.
+ */
+function prefixShards(kind: Kind, filters: { name: string; values: string[] }[]): Uint8Array | undefined {
+  const idFilter = filters.find((f) => f.name === (kind === "image" ? "image-id" : "snapshot-id"));
+  const prefix = kind === "image" ? "ami-" : "snap-";
+  if (idFilter === undefined || idFilter.values.length === 0) {
+    return undefined;
+  }
+  const allowed = new Uint8Array(256);
+  for (const value of idFilter.values) {
+    const match = new RegExp(`^${prefix}([0-9a-f]{1,2})\\*$`).exec(value);
+    if (!match) {
+      return undefined;
+    }
+    const digits = match[1];
+    for (let byte = 0; byte < 256; byte++) {
+      if (byte.toString(16).padStart(2, "0").startsWith(digits)) {
+        allowed[byte] = 1;
+      }
+    }
+  }
+  return allowed;
+}
+
 export class Ec2Account {
   private readonly tagSets = new TagSets();
   private readonly images: ResourceTable<ImageDetail>;
@@ -82,14 +116,23 @@ export class Ec2Account {
   constructor(spec: AccountSpec = NO_RESOURCES, options: AccountOptions = {}) {
     this.now = options.now ?? Date.now;
     this.throttle = options.throttle === true;
+    const background = options.background ?? {};
     this.buckets = {
-      nonMutating: new TokenBucket(EC2_BUCKETS.nonMutating, this.now),
-      unpaginatedDescribe: new TokenBucket(EC2_BUCKETS.unpaginatedDescribe, this.now),
-      createTags: new TokenBucket(EC2_BUCKETS.createTags, this.now),
-      mutating: new TokenBucket(EC2_BUCKETS.mutating, this.now),
+      nonMutating: new TokenBucket(EC2_BUCKETS.nonMutating, this.now, background.nonMutating),
+      unpaginatedDescribe: new TokenBucket(
+        EC2_BUCKETS.unpaginatedDescribe,
+        this.now,
+        background.unpaginatedDescribe,
+      ),
+      createTags: new TokenBucket(EC2_BUCKETS.createTags, this.now, background.createTags),
+      mutating: new TokenBucket(EC2_BUCKETS.mutating, this.now, background.mutating),
     };
     this.images = new ResourceTable("ami", SPEC_IMAGE, spec.images);
     this.snapshots = new ResourceTable("snap", SPEC_SNAPSHOT, spec.snapshots);
+    if (options.countVisits === true) {
+      this.images.visits = new Uint16Array(this.images.tagSet.length);
+      this.snapshots.visits = new Uint16Array(this.snapshots.tagSet.length);
+    }
     for (const [kind, count] of [
       ["image", spec.images],
       ["snapshot", spec.snapshots],
@@ -138,6 +181,25 @@ export class Ec2Account {
   /** Milliseconds until CreateTags' bucket has a token: what a perfectly paced caller waits. */
   createTagsWaitMs(): number {
     return this.buckets.createTags.waitMs();
+  }
+
+  /** Times each resource of a kind was carried by a listing response, by index (countVisits). */
+  visits(kind: Kind): Uint16Array | undefined {
+    const resources = this.resources(kind);
+    return resources.visits?.subarray(0, resources.count);
+  }
+
+  /** Every resource of a kind ever created, without counting a call: for the benchmark's checks. */
+  *inspect(kind: Kind): Generator<{ index: number; id: string; tags: Tag[]; exists: boolean }> {
+    const resources = this.resources(kind);
+    for (let index = 0; index < resources.count; index++) {
+      yield {
+        index,
+        id: Ec2Account.id(resources.prefix, index),
+        tags: this.tagSets.get(resources.tagSet[index]),
+        exists: resources.exists(index),
+      };
+    }
   }
 
   tagsOf(id: string): Tag[] {
@@ -251,11 +313,13 @@ export class Ec2Account {
       position = total;
     }
     const limit = input.maxResults ?? Number.POSITIVE_INFINITY;
+    const shards = prefixShards(kind, filters);
     const items: Listed[] = [];
     let nextToken: string | undefined;
     for (; position < total; position++) {
       const index = at(position);
-      if (!accepts(index)) {
+      // A cheap test first, so a sweep's shard listings do not build every resource of the account.
+      if ((shards !== undefined && shards[shardByte(index)] === 0) || !accepts(index)) {
         continue;
       }
       if (items.length === limit) {
@@ -263,6 +327,9 @@ export class Ec2Account {
         break;
       }
       items.push(this.listed(kind, index));
+      if (resources.visits) {
+        resources.visits[index] = Math.min(0xffff, resources.visits[index] + 1);
+      }
     }
     return { items, nextToken };
   }

@@ -115,7 +115,11 @@ function integer(params: URLSearchParams, name: string): number | undefined {
 const simple = (action: string, requestId: string) =>
   `<${action}Response xmlns="${NS}">${requestId}<return>true</return></${action}Response>`;
 
+/** The resources a request carries: listed in its answer, or named to be tagged. For service time. */
+let carried = 0;
+
 function answer(action: string, params: URLSearchParams, account: Ec2Account): string {
+  carried = 0;
   const requestId = `<requestId>fake-${++requestCounter}</requestId>`;
   switch (action) {
     case "DescribeImages":
@@ -130,12 +134,14 @@ function answer(action: string, params: URLSearchParams, account: Ec2Account): s
         nextToken: params.get("NextToken") ?? undefined,
         includeDisabled: params.get("IncludeDisabled") === "true",
       });
+      carried = page.items.length;
       const set = kind === "image" ? "imagesSet" : "snapshotSet";
       const items = page.items.map(kind === "image" ? imageXml : snapshotXml).join("");
       const next = page.nextToken ? `<nextToken>${page.nextToken}</nextToken>` : "";
       return `<${action}Response xmlns="${NS}">${requestId}<${set}>${items}</${set}>${next}</${action}Response>`;
     }
     case "CreateTags":
+      carried = indexed(params, "ResourceId")?.length ?? 0;
       account.createTags(indexed(params, "ResourceId") ?? [], tagsFrom(params));
       return simple(action, requestId);
     case "CreateVolume": {
@@ -187,16 +193,21 @@ function answer(action: string, params: URLSearchParams, account: Ec2Account): s
 }
 
 /** Answers one query-protocol request (its form-encoded body): the HTTP status and EC2's XML. */
-export function answerQuery(params: URLSearchParams, account: Ec2Account): { status: number; xml: string } {
+export function answerQuery(
+  params: URLSearchParams,
+  account: Ec2Account,
+): { status: number; xml: string; items: number } {
   const action = params.get("Action") ?? "";
   try {
-    return { status: 200, xml: answer(action, params, account) };
+    const xml = answer(action, params, account);
+    return { status: 200, xml, items: carried };
   } catch (error) {
     if (!(error instanceof Ec2Error)) {
       throw error;
     }
     return {
       status: error.status,
+      items: carried,
       xml: `<?xml version="1.0" encoding="UTF-8"?><Response><Errors><Error><Code>${error.code}</Code><Message>${escapeXml(error.message)}</Message></Error></Errors><RequestID>fake-${++requestCounter}</RequestID></Response>`,
     };
   }
@@ -206,16 +217,40 @@ interface HttpRequestLike {
   body?: unknown;
 }
 
+export interface QueryHandlerOptions {
+  /** Told of every request as it arrives (the benchmark samples memory there). */
+  onRequest?: (action: string) => void;
+  /** Awaited before the request reaches EC2: the benchmark's simulated CPU queue. */
+  beforeSend?: (action: string) => Promise<void>;
+  /**
+   * How long EC2 takes to answer, given the resources the request carried (listed or tagged) and
+   * whether it was throttled; the answer comes after `sleep` of that. Default: at once.
+   */
+  serviceTimeMs?: (action: string, items: number, throttled: boolean) => number;
+  sleep?: (ms: number) => Promise<void>;
+  /** Told when the fake has built its answer (before the service time), to keep its CPU apart. */
+  onAnswered?: (action: string, status: number) => void;
+}
+
 /** A requestHandler for EC2Client that answers from the account, in this process. */
 export function queryProtocolHandler(
   account: Ec2Account,
-  onRequest: (action: string) => void = () => undefined,
+  options: QueryHandlerOptions | ((action: string) => void) = {},
 ) {
+  const opts: QueryHandlerOptions = typeof options === "function" ? { onRequest: options } : options;
   return {
     async handle(request: HttpRequestLike) {
       const params = new URLSearchParams(String(request.body ?? ""));
-      onRequest(params.get("Action") ?? "");
-      const { status, xml } = answerQuery(params, account);
+      const action = params.get("Action") ?? "";
+      await opts.beforeSend?.(action);
+      opts.onRequest?.(action);
+      const { status, xml, items } = answerQuery(params, account);
+      opts.onAnswered?.(action, status);
+      const delay =
+        opts.serviceTimeMs?.(action, items, xml.includes("<Code>RequestLimitExceeded</Code>")) ?? 0;
+      if (delay > 0 && opts.sleep) {
+        await opts.sleep(delay);
+      }
       return {
         response: {
           statusCode: status,

@@ -65,6 +65,13 @@ export interface AccountOptions {
   now?: () => number;
   /** Answer RequestLimitExceeded from EC2's published token buckets. */
   throttle?: boolean;
+  /**
+   * Tokens per second that other callers in the account take from each bucket (a background load
+   * sharing EC2's per-account buckets with the tagger). Default none.
+   */
+  background?: Partial<Record<"nonMutating" | "unpaginatedDescribe" | "createTags" | "mutating", number>>;
+  /** Count, per resource, how often a listing response carried it (ResourceTable.visits). */
+  countVisits?: boolean;
 }
 
 export interface DescribeInput {

@@ -22,9 +22,11 @@ export class TokenBucket {
   private tokens: number;
   private last: number;
 
+  /** `backgroundPerSecond`: tokens other callers take, so the refill left for this one is smaller. */
   constructor(
     private readonly spec: BucketSpec,
     private readonly now: () => number,
+    private readonly backgroundPerSecond = 0,
   ) {
     this.tokens = spec.capacity;
     this.last = now();
@@ -32,10 +34,7 @@ export class TokenBucket {
 
   private refill(): void {
     const t = this.now();
-    this.tokens = Math.min(
-      this.spec.capacity,
-      this.tokens + ((t - this.last) / 1000) * this.spec.refillPerSecond,
-    );
+    this.tokens = Math.min(this.spec.capacity, this.tokens + ((t - this.last) / 1000) * this.rate());
     this.last = t;
   }
 
@@ -52,6 +51,11 @@ export class TokenBucket {
   /** Milliseconds until a token is available (0 if one is now). */
   waitMs(): number {
     this.refill();
-    return this.tokens >= 1 ? 0 : Math.ceil(((1 - this.tokens) / this.spec.refillPerSecond) * 1000);
+    return this.tokens >= 1 ? 0 : Math.ceil(((1 - this.tokens) / this.rate()) * 1000);
+  }
+
+  /** The refill left to this caller; a background load at or over the refill leaves a trickle. */
+  private rate(): number {
+    return Math.max(this.spec.refillPerSecond * 0.01, this.spec.refillPerSecond - this.backgroundPerSecond);
   }
 }
