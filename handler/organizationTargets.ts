@@ -20,8 +20,8 @@ export interface Target {
 }
 
 /**
- * The body of one SQS message. Continuation (issue 14): when the tagger takes a sweep cursor, an
- * unfinished target's message will carry it here, and the worker will send the target back with it.
+ * The body of one SQS message. Continuation needs nothing here: the target's sweep keeps its place
+ * in the hub's ledger under the target's scope, and the next dispatch resumes it.
  */
 export interface TargetMessage extends Target {
   /** A manual run's dryRun, forwarded from the dispatcher's payload; absent for scheduled sweeps. */

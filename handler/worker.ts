@@ -48,6 +48,10 @@ export interface TargetPorts {
 /** What one target's run came to: the per-target log line, without its timestamp and level. */
 export interface TargetResult extends Target {
   complete: boolean;
+  /** The target's sweep completed a full pass over its snapshots within the sweep period. */
+  fullPassWithinSweep: boolean;
+  /** Due backups the target's expiry left for later runs. */
+  deletionBacklog: number;
   /** The run could not be made (role not assumable, listing refused): SQS should redeliver it. */
   failed: boolean;
   errorCode?: string;
@@ -78,8 +82,8 @@ export function targetScope(target: Target): string {
 /**
  * The hub's ledger as one target's run sees it. Everything the tagger core keeps there is under the
  * target's scope: the proof entries it writes, and the small state it carries from run to run
- * (readState/writeState: the deletion notice's watermark, and the sweep's progress once the
- * tagger's sweep lands), so each (account, region) goes on from its own state, never another's.
+ * (readState/writeState: the deletion notice's watermark, the sweep's place and the deletion
+ * backlog), so each (account, region) goes on from its own state, never another's.
  */
 export function targetLedger(db: DynamoDBClient, table: string, target: Target): Ledger {
   return dynamoLedger(db, table, targetScope(target));
@@ -90,6 +94,8 @@ function emptyResult(target: TargetMessage, dryRun: boolean): TargetResult {
     account: target.account,
     region: target.region,
     complete: false,
+    fullPassWithinSweep: false,
+    deletionBacklog: 0,
     failed: false,
     dryRun,
     durationMs: 0,
@@ -112,9 +118,8 @@ function emptyResult(target: TargetMessage, dryRun: boolean): TargetResult {
  *
  * Continuation: a run that ends with `complete: false` is reported and its message deleted; the
  * next sweep runs the target again. The tagger core gets `ports.ledgerFor(target)`, scoped to
- * "<account>/<region>" (targetLedger), as its only store between runs: a sweep that keeps its
- * progress there, as the single-account one will (issue 14), resumes each target where that
- * target stopped. Idempotent tagging makes a restart from the beginning correct meanwhile.
+ * "<account>/<region>" (targetLedger), as its only store between runs: the sweep keeps its place
+ * there, so the next dispatch resumes each target where that target stopped, never from the start.
  */
 export async function runTarget(
   target: TargetMessage,
@@ -143,6 +148,8 @@ export async function runTarget(
       const metrics = runMetrics(report, response);
       Object.assign(result, {
         complete: report.complete,
+        fullPassWithinSweep: response.full_pass_within_sweep,
+        deletionBacklog: response.deletion_backlog,
         ...(report.stopReason ? { stopReason: report.stopReason } : {}),
         amisTagged: metrics.AmisTagged,
         snapshotsTagged: metrics.SnapshotsTagged,
@@ -172,7 +179,9 @@ export function workerMetrics(results: readonly TargetResult[], invalidMessages 
   return {
     TargetsProcessed: results.length + invalidMessages,
     TargetsFailed: results.filter((r) => r.failed).length + invalidMessages,
-    TargetsIncomplete: results.filter((r) => !r.complete).length + invalidMessages,
+    // Not a run that stopped early (the sweep continues it), but a target whose sweep has not
+    // completed a full pass within the sweep period.
+    TargetsIncomplete: results.filter((r) => !r.fullPassWithinSweep).length + invalidMessages,
     AmisTagged: sum((r) => r.amisTagged),
     SnapshotsTagged: sum((r) => r.snapshotsTagged),
     ResourcesListed: sum((r) => r.resourcesListed),

@@ -73,7 +73,7 @@ export function buildOrganizationAlarms(args: OrganizationAlarmArgs): AlarmSpec[
       key: "targets-incomplete",
       name: `${args.namePrefix}-OrgTargetsIncomplete`,
       description:
-        "Some targets stopped before the end (time, throttling); the next sweep continues. Run the saved query to see which; raise timeoutSeconds if it repeats.",
+        "Some targets have not completed a full pass over their snapshots within the sweep period (sweepHours), or failed; each dispatch continues a target's pass where it stopped. Run the saved query to see which; raise timeoutSeconds if it persists.",
       ...ours(args.workerFunctionName),
       metricName: "TargetsIncomplete",
       ...anyInAnHour,

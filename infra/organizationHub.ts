@@ -268,6 +268,7 @@ export class OrganizationHub extends pulumi.ComponentResource {
             [ENV.maxDeletionsPerRun]: String(args.maxDeletionsPerRun),
             [ENV.expireNoticeDays]: String(args.expireNoticeDays),
             [ENV.adoptUnprovenTags]: String(args.adoptUnprovenTags),
+            [ENV.sweepHours]: String(args.sweepHours),
             [ENV.ledgerTable]: ledger.name,
             [ENV.noticeTopicArn]: noticeTopicArn,
             [ORG_ENV.regions]: regions,

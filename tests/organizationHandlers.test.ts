@@ -187,11 +187,15 @@ describe("organization worker: one target's run", () => {
 
   it("adds targets up into organization-wide totals", () => {
     const base = { amisTagged: 1, snapshotsTagged: 2, resourcesListed: 5, tagFailures: 1 };
+    // Incomplete means no full pass within the sweep period: a run stopped early whose pass is
+    // still within the period does not count, a complete run whose last pass is too old does.
     const results = [
-      { ...base, complete: true, failed: false },
-      { ...base, complete: false, failed: false },
-      { ...base, complete: false, failed: true },
+      { ...base, complete: true, fullPassWithinSweep: true, failed: false },
+      { ...base, complete: false, fullPassWithinSweep: true, failed: false },
+      { ...base, complete: true, fullPassWithinSweep: false, failed: false },
+      { ...base, complete: false, fullPassWithinSweep: false, failed: true },
     ].map((r) => ({
+      deletionBacklog: 0,
       ...TARGET,
       ...r,
       dryRun: false,
@@ -204,13 +208,13 @@ describe("organization worker: one target's run", () => {
       unprovenBackups: 0,
     }));
     expect(workerMetrics(results, 1)).to.deep.include({
-      TargetsProcessed: 4,
+      TargetsProcessed: 5,
       TargetsFailed: 2,
       TargetsIncomplete: 3,
-      AmisTagged: 3,
-      SnapshotsTagged: 6,
-      ResourcesListed: 15,
-      TagFailures: 3,
+      AmisTagged: 4,
+      SnapshotsTagged: 8,
+      ResourcesListed: 20,
+      TagFailures: 4,
     });
   });
 
@@ -351,7 +355,8 @@ describe("organization functions with stubbed clients", () => {
     });
     const puts: string[] = [];
     sinon.stub(DynamoDBClient.prototype, "send").callsFake(async (command: unknown) => {
-      if (command instanceof PutItemCommand) {
+      // Proof entries; the sweep's place is a state item beside them.
+      if (command instanceof PutItemCommand && command.input.Item?.pk?.S?.startsWith("batch#")) {
         puts.push(command.input.Item?.scope?.S as string);
       }
       return command instanceof BatchGetItemCommand ? { Responses: {} } : {};

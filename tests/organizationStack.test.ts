@@ -281,7 +281,7 @@ describe("organization mode under Pulumi's mock runtime", () => {
   it("runs the dispatcher on the schedule, with retries and a dead-letter queue for undelivered events", () => {
     expect(findResource("aws:cloudwatch/eventRule:EventRule").inputs).to.deep.include({
       name: "TagEC2Backups-OrgSweep",
-      scheduleExpression: "rate(1 day)",
+      scheduleExpression: "rate(1 hour)",
     });
     const target = findResource("aws:cloudwatch/eventTarget:EventTarget").inputs;
     expect(target).to.deep.include({
@@ -314,7 +314,8 @@ describe("organization mode under Pulumi's mock runtime", () => {
     expect(find("targets-waiting")).to.deep.include({
       metricName: "ApproximateAgeOfOldestMessage",
       dimensions: { QueueName: "TagEC2Backups-org-targets" },
-      threshold: 25 * 3600,
+      // alarmMissingRunHours, derived from the hourly schedule: one hour plus one.
+      threshold: 2 * 3600,
     });
     for (const alarm of alarms) {
       // No per-account (or per-region) dimension, however large the organization.
