@@ -147,6 +147,12 @@ export async function describeByIds(ec2: EC2Client, kind: Kind, ids: string[]): 
   return found;
 }
 
+/** The IDs of one unfiltered page of snapshots: the sample the sweep checks its filter against. */
+export async function snapshotSample(ec2: EC2Client): Promise<string[]> {
+  const page = await ec2.send(new DescribeSnapshotsCommand({ OwnerIds: ["self"], MaxResults: PAGE_SIZE }));
+  return (page.Snapshots ?? []).flatMap((s) => (s.SnapshotId ? [s.SnapshotId] : []));
+}
+
 /**
  * Whether one snapshot exists, asked by its ID rather than by a filter, so the answer does not
  * depend on the filter semantics being checked: SnapshotIds fails with InvalidSnapshot.NotFound for

@@ -7,8 +7,6 @@ import { SHARDS, decodeShards, encodeShards, planPartitions, shardOf, shardsPerP
 import type { Partition } from "./shards";
 
 export const SWEEP_STATE = "sweep";
-/** Partitions planned when the account's size is not known yet: one per leading hex digit. */
-const UNKNOWN_SIZE_SHARDS = 16;
 
 export interface SweepState {
   /** The pass under way. */
@@ -21,8 +19,13 @@ export interface SweepState {
     /** A run found the ID filter untrustworthy: the rest of the pass lists without it. */
     unfiltered?: boolean;
   };
-  /** Snapshots the last full pass listed: sizes the partitions. */
+  /** Snapshots the last full pass listed, or at least listed by a cut listing: sizes partitions. */
   estimate?: number;
+  /**
+   * Shards per partition at most, halved whenever a run cut partitions short and finished none:
+   * partitions then shrink until a run can finish some, whatever the account's size or speed.
+   */
+  partitionShards?: number;
   lastFullPass?: { startedAt: string; completedAt: string };
 }
 
@@ -81,9 +84,10 @@ export function partitionsFor(state: SweepState): Partition[] {
     // One unfiltered listing of everything: it can only finish the pass whole.
     return done.every(Boolean) ? [] : [{ shards: Array.from({ length: SHARDS }, (_, s) => s) }];
   }
-  const perPartition =
-    state.estimate === undefined ? UNKNOWN_SIZE_SHARDS : shardsPerPartition(state.estimate);
-  return planPartitions(done, perPartition);
+  // Size unknown (no pass finished, no listing cut yet): one listing of everything, whose count, or
+  // where it was cut, sizes the next pass.
+  const bySize = state.estimate === undefined ? SHARDS : shardsPerPartition(state.estimate);
+  return planPartitions(done, Math.min(bySize, state.partitionShards ?? SHARDS));
 }
 
 /** Marks shards done; when the last one is, records the full pass and the account's size. */
@@ -100,6 +104,17 @@ export function markDone(state: SweepState, shards: number[], listed: number, no
     estimate: pass.listed,
     lastFullPass: { startedAt: pass.startedAt, completedAt: now.toISOString() },
   };
+}
+
+/**
+ * After a run: when it cut partitions short and finished none, the next run's are half the size,
+ * so no pass can stall with every run redoing the same unfinishable partitions.
+ */
+export function afterRun(state: SweepState, planned: number, cut: number, finished: number): SweepState {
+  if (cut === 0 || finished > 0 || planned <= 1) {
+    return state;
+  }
+  return { ...state, partitionShards: Math.max(1, Math.floor(planned / 2)) };
 }
 
 export function sweepReport(

@@ -18,8 +18,8 @@ import {
   listImages,
   listSnapshots,
   snapshotExists,
+  snapshotSample,
   type Kind,
-  type Listed,
 } from "./list";
 import { NOTICE_STATE, createNoticeCollector, noticeMessage, type NoticeReport } from "./notice";
 import { forEachConcurrent, paceClient } from "./pace";
@@ -29,6 +29,7 @@ import { exclusionReason, type TagMatch } from "./selection";
 import { SHARDS, shardOf, type Partition } from "./shards";
 import {
   SWEEP_STATE,
+  afterRun,
   createFilterCheck,
   markDone,
   parseSweepState,
@@ -195,6 +196,9 @@ export async function tagBackups(ports: TaggerPorts, settings: TaggerSettings): 
   let filterFailures = 0;
   let amisWhole = false;
   let snapshotPages = 0;
+  /** Partitions this run started and cut short, and the largest planned (in shards). */
+  let partitionsCut = 0;
+  let plannedShards = 0;
   const completed: { partition: Partition; listed: number }[] = [];
   const progress = (kind: Kind, pages: number) =>
     ports.progress?.({
@@ -388,6 +392,12 @@ export async function tagBackups(ports: TaggerPorts, settings: TaggerSettings): 
         progress("snapshot", snapshotPages);
         // The listing leaves expiry its share of the run: a partition cut here is listed again.
         if (listingTimeLeft() <= 0) {
+          partitionsCut += 1;
+          if (state && partition.filter === undefined) {
+            // Cut before the end of everything: the account holds at least this many, enough to
+            // cut the next run's pass into partitions that can finish.
+            state = { ...state, estimate: Math.max(state.estimate ?? 0, listed) };
+          }
           stop("time: less than the safety margin (and expiry's share) was left");
           return;
         }
@@ -429,33 +439,27 @@ export async function tagBackups(ports: TaggerPorts, settings: TaggerSettings): 
       return;
     }
     state = passForRun(await readSweepState(), now);
-    // One unfiltered page: the account's whole listing when it fits, else the filter's check sample.
-    let sample: Listed[] = [];
-    let more = false;
+    const partitions = partitionsFor(state);
+    plannedShards = Math.max(...partitions.map((p) => p.shards.length), 0);
+    // One listing of everything (an account one run covers, one whose size is not known yet, or a
+    // distrusted filter): no filter, so nothing to check.
+    if (partitions.length === 1 && partitions[0].filter === undefined) {
+      await listPartition(partitions[0], undefined);
+      return;
+    }
+    // One unfiltered page: the sample the filtered listings are checked against.
+    let sample: string[];
     try {
-      for await (const page of listSnapshots(ports.ec2)) {
-        sample = page;
-        more = page.length >= PAGE_SIZE;
-        break;
-      }
+      sample = await snapshotSample(ports.ec2);
     } catch (error) {
       listingFailed(error);
       return;
     }
-    if (!more) {
-      const lookup = await entries.load(batchIdsOf(sample));
-      for (const resource of sample) {
-        await decider.handle("snapshot", resource, lookup);
-      }
-      progress("snapshot", 1);
-      completed.push({ partition: all, listed: sample.length });
-      return;
-    }
-    const check = createFilterCheck(sample.map((r) => r.id));
+    const check = createFilterCheck(sample);
     if (check.unsharded.length > 0) {
       distrustFilter("snapshot IDs outside the shard scheme", check.unsharded);
     }
-    await forEachConcurrent(partitionsFor(state), tuning.listConcurrency, (partition) =>
+    await forEachConcurrent(partitions, tuning.listConcurrency, (partition) =>
       listPartition(partition, check),
     );
   };
@@ -499,11 +503,16 @@ export async function tagBackups(ports: TaggerPorts, settings: TaggerSettings): 
 
   // --- the sweep's place: shards whose listing ran out and whose writes were all sent ---
   if (state) {
+    let finished = 0;
     for (const { partition, listed } of completed) {
       if (partition.shards.every((s) => !cutShards.has(s)) && !cutShards.has(-1)) {
         state = markDone(state, partition.shards, listed, now);
+        finished += 1;
+      } else {
+        partitionsCut += 1;
       }
     }
+    state = afterRun(state, plannedShards, partitionsCut, finished);
     report.sweep = sweepReport(state, ports.clock(), sweepHours, filterFailures);
     if (!report.sweep.passComplete && report.complete) {
       report.complete = false;

@@ -51,9 +51,11 @@ export const DEFAULTS = {
   // costs a few calls (AMIs, the due query).
   schedule: "rate(1 hour)",
   logRetentionDays: 14,
-  // Measured (BENCHMARKS.md): 110,000-resource runs with the SDK layer peak at 140-151 MB RSS on Node.js 22, which needs
-  // 189 MB for 20% headroom; 192 MB, the next multiple of 32, absorbs run-to-run variation.
-  memorySize: 192,
+  // Chosen by the benchmark (BENCHMARKS.md, "memorySize"): Lambda's CPU scales with memory (one
+  // vCPU at 1,769 MB), and the pipeline is CPU-bound below that, so a run costs about the same
+  // GB-seconds at any size while its time falls with memory; 1024 MB runs a 110,000-resource first
+  // run within the goals, and peak RSS (about 180 MB) is far below it.
+  memorySize: 1024,
   timeoutSeconds: 300,
   extraTags: {} as Record<string, string>,
   dryRun: false,

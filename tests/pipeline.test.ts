@@ -1,7 +1,8 @@
 // The pipeline as production runs it (PIPELINE tuning): kinds sharing writes, the sweep continuing
 // across runs, the filter's self-check, expiry by the due query, and the backlog.
 import { expect } from "chai";
-import { SWEEP_STATE, parseSweepState } from "../handler/sweep";
+import { encodeShards } from "../handler/shards";
+import { SWEEP_STATE, parseSweepState, type SweepState } from "../handler/sweep";
 import { tagBackups, type TaggerPorts, type TaggerSettings } from "../handler/tagger";
 import type { Tag } from "../handler/tagPolicy";
 import { SEQUENTIAL } from "../handler/tuning";
@@ -22,6 +23,17 @@ async function run(
     { ...SETTINGS, ...settings },
   );
   return { report, lines };
+}
+
+/** A ledger whose sweep believes the account large: the next pass is cut into 64 partitions. */
+function largeAccountLedger(): MemoryLedger {
+  const ledger = new MemoryLedger();
+  const state: SweepState = {
+    pass: { startedAt: NOW.toISOString(), done: encodeShards(Array(256).fill(true)), listed: 0 },
+    estimate: 1_000_000,
+  };
+  ledger.state.set(SWEEP_STATE, JSON.stringify(state));
+  return ledger;
 }
 
 /** A run's time, spent by EC2 calls: each costs `msPerCall` of a `budgetMs` run. */
@@ -47,20 +59,28 @@ describe("the pipeline", () => {
     expect(apart.sent("CreateTagsCommand")).to.have.length(2);
   });
 
-  it("lists a large account by shard partitions with snapshot-id wildcards, each snapshot once", async () => {
-    const ec2 = stubEc2({ snapshots: spreadResources("snap", 20_000) });
+  it("lists an account of unknown size whole, then by shard partitions with snapshot-id wildcards, each snapshot once", async () => {
+    const ec2 = stubEc2({ snapshots: spreadResources("snap", 30_000) });
     const ledger = new MemoryLedger();
-    const { report } = await run(ec2, {}, { ledger });
-    const filters = ec2
-      .sent("DescribeSnapshotsCommand")
-      .flatMap((input) => (input.Filters ?? []).flatMap((f: { Values: string[] }) => f.Values));
-    expect(filters).to.include("snap-0*");
-    expect(report.snapshots.listed).to.equal(20_000);
-    expect(report.snapshots.tagged).to.equal(20_000);
-    expect(report.sweep).to.deep.include({ passComplete: true, shardsDone: 256, fullPassWithinSweep: true });
-    expect(report.complete).to.be.true;
-    const state = parseSweepState(ledger.state.get(SWEEP_STATE));
-    expect(state?.estimate).to.equal(20_000);
+    const first = await run(ec2, {}, { ledger });
+    const filtered = () =>
+      ec2
+        .sent("DescribeSnapshotsCommand")
+        .flatMap((input) => (input.Filters ?? []).flatMap((f: { Values: string[] }) => f.Values));
+    expect(filtered()).to.deep.equal([]);
+    expect(first.report.snapshots).to.deep.include({ listed: 30_000, tagged: 30_000 });
+    expect(first.report.sweep).to.deep.include({
+      passComplete: true,
+      shardsDone: 256,
+      fullPassWithinSweep: true,
+    });
+    expect(parseSweepState(ledger.state.get(SWEEP_STATE))?.estimate).to.equal(30_000);
+    // Known to be 30,000: two partitions of 128 shards, plus the check's unfiltered sample page.
+    const second = await run(ec2, {}, { ledger });
+    expect(filtered()).to.include.members(["snap-0*", "snap-7*", "snap-8*", "snap-f*"]);
+    expect(second.report.snapshots).to.deep.include({ listed: 30_000, unchanged: 30_000 });
+    expect(second.report.complete).to.be.true;
+    expect(ec2.sent("DescribeSnapshotsCommand")).to.have.length(30 + 1 + 30);
   });
 
   it("leaves the next run new work: each run cut short finishes more shards, and the pass completes", async () => {
@@ -83,7 +103,7 @@ describe("the pipeline", () => {
 
   it("reports an incomplete pass in the response fields until it completes", async () => {
     const ec2 = stubEc2({ snapshots: spreadResources("snap", 30_000) });
-    const ledger = new MemoryLedger();
+    const ledger = largeAccountLedger();
     const { report } = await run(ec2, {}, { ledger, remainingMs: timedBy(ec2, 61_000, 1_000) });
     expect(report.complete).to.be.false;
     expect(report.sweep?.passComplete).to.be.false;
@@ -101,7 +121,7 @@ describe("the pipeline", () => {
         }
       },
     });
-    const ledger = new MemoryLedger();
+    const ledger = largeAccountLedger();
     const first = await run(ec2, {}, { ledger });
     expect(first.report.sweep?.filterCheckFailures).to.be.greaterThan(0);
     expect(first.report.sweep?.passComplete).to.be.false;
@@ -127,7 +147,7 @@ describe("the pipeline", () => {
             }
           : answer,
     });
-    const ledger = new MemoryLedger();
+    const ledger = largeAccountLedger();
     const { report } = await run(ec2, {}, { ledger });
     expect(report.sweep?.filterCheckFailures).to.be.greaterThan(0);
     expect(parseSweepState(ledger.state.get(SWEEP_STATE))?.pass.unfiltered).to.be.true;

@@ -101,7 +101,7 @@ describe("stack under Pulumi's mock runtime", () => {
       name: "TagEC2Backups",
       runtime: "nodejs22.x",
       handler: "__index.handler",
-      memorySize: 192,
+      memorySize: 1024,
       timeout: 300,
       role: `arn:aws:iam::${ACCOUNT}:role/TagEC2BackupsLambdaRole-${REGION}`,
     });

@@ -9,6 +9,7 @@ import {
   shardsPerPartition,
 } from "../handler/shards";
 import {
+  afterRun,
   createFilterCheck,
   markDone,
   parseSweepState,
@@ -62,7 +63,8 @@ describe("the sweep's state", () => {
     expect(parseSweepState(JSON.stringify({ pass: {} }))).to.equal(undefined);
     const state = passForRun(undefined, T0);
     expect(state.pass).to.deep.equal({ startedAt: T0.toISOString(), done: encodeShards([]), listed: 0 });
-    expect(partitionsFor(state)).to.have.length(16);
+    // Size unknown: one listing of everything, unfiltered.
+    expect(partitionsFor(state)).to.deep.equal([{ shards: allShards }]);
   });
 
   it("continues an unfinished pass, however old", () => {
@@ -121,5 +123,18 @@ describe("the filter's check", () => {
     ]);
     expect(check.strays(partition, ["snap-3f01", "snap-4101"])).to.deep.equal(["snap-4101"]);
     expect(check.unsharded).to.deep.equal(["snap-zz"]);
+  });
+});
+
+describe("partitions that shrink until a run can finish some", () => {
+  it("halves the partitions after a run that cut some short and finished none", () => {
+    const state = passForRun(undefined, T0);
+    expect(afterRun(state, 256, 1, 0).partitionShards).to.equal(128);
+    expect(partitionsFor(afterRun(state, 256, 1, 0))).to.have.length(2);
+    expect(afterRun(state, 16, 3, 0).partitionShards).to.equal(8);
+    // Progress made, or nothing cut: sizes stay.
+    expect(afterRun(state, 16, 3, 1)).to.equal(state);
+    expect(afterRun(state, 16, 0, 0)).to.equal(state);
+    expect(afterRun(state, 1, 5, 0)).to.equal(state);
   });
 });
