@@ -188,8 +188,12 @@ export async function tagBackups(ports: TaggerPorts, settings: TaggerSettings): 
     includeTags: include,
     excludeTags: exclude,
   };
-  // New partitions stop starting once only the expiry's share of the run (and the margin) is left.
-  const reserveMs = expiry.expire ? startMs * EXPIRY_SHARE : 0;
+  // When expiry waits for the listing, the listing stops once only expiry's share of the run (and
+  // the margin) is left.
+  const reserveMs =
+    expiry.expire && !(tuning.concurrentKinds && tuning.sweep && settings.manageSnapshots !== false)
+      ? startMs * EXPIRY_SHARE
+      : 0;
   // The run's state, declared before the stages that share it (Pulumi's closure serializer wants
   // every variable declared before the code that captures it).
   let state: SweepState | undefined;
@@ -475,8 +479,61 @@ export async function tagBackups(ports: TaggerPorts, settings: TaggerSettings): 
     }
   }
 
+  // Expiry runs only when every AMI was listed, so no snapshot still in use is taken for free. With
+  // the sweep it starts as soon as the AMIs are listed, beside the snapshot listing: the due query
+  // finds its candidates, and deletions (their own EC2 bucket) get the whole run, not what the
+  // listing leaves. A second round at the end takes the due snapshots the listing found since.
+  const expiryResults: ExpiryReport[] = [];
+  const expiredPlanned = new Set<string>();
+  let dueQueryComplete = false;
+  let dueQueried = false;
+  const expireOnce = async () => {
+    const throttledOrFailed = report.stopReason !== undefined && !report.stopReason.startsWith("time:");
+    if (!expiry.expire || ports.ledger === undefined || !amisWhole || throttledOrFailed || outOfTime()) {
+      return;
+    }
+    if (sweeping && !dueQueried) {
+      dueQueried = true;
+      dueQueryComplete = (await queryDue()).complete;
+    }
+    const plan = planner.plan();
+    const deleted = expiryResults.reduce((n, r) => n + r.amisDeregistered + r.snapshotsDeleted, 0);
+    const fresh = {
+      ...plan,
+      amis: plan.amis.filter((a) => !expiredPlanned.has(a.id)),
+      snapshots: plan.snapshots.filter((id) => !expiredPlanned.has(id)),
+    };
+    const due = plan.due - expiredPlanned.size;
+    if (fresh.amis.length + fresh.snapshots.length === 0 && expiryResults.length > 0) {
+      return;
+    }
+    fresh.amis.forEach((a) => expiredPlanned.add(a.id));
+    fresh.snapshots.forEach((id) => expiredPlanned.add(id));
+    const { stoppedForTime, ...result } = await executeExpiry(
+      {
+        ec2: ports.ec2,
+        log: ports.log,
+        outOfTime,
+        ledger: ports.ledger,
+        concurrency: tuning.deletions.concurrency,
+      },
+      { ...fresh, due },
+      { ...expiry, maxDeletions: Math.max(0, expiry.maxDeletions - deleted) },
+      today,
+      MAX_LISTED_FAILURES,
+    );
+    expiryResults.push(result);
+    if (stoppedForTime) {
+      stop("time: the deadline came during expiry");
+    }
+  };
+  const expireBesideListing = tuning.concurrentKinds && sweeping && expiry.expire;
+
   if (tuning.concurrentKinds) {
-    await Promise.all([listAmis(), listSnapshotStage()]);
+    await Promise.all([
+      listAmis().then(() => (expireBesideListing ? expireOnce() : undefined)),
+      listSnapshotStage(),
+    ]);
   } else {
     await listAmis();
     await writers.ami.flush();
@@ -527,27 +584,17 @@ export async function tagBackups(ports: TaggerPorts, settings: TaggerSettings): 
     });
   }
 
-  // --- expire: only when every AMI was listed, so no snapshot still in use is taken for free ---
-  const throttledOrFailed = report.stopReason !== undefined && !report.stopReason.startsWith("time:");
-  if (expiry.expire && ports.ledger !== undefined && amisWhole && !throttledOrFailed && !outOfTime()) {
-    const dueQuery = sweeping && manageSnapshots ? await queryDue() : { complete: true };
-    const { stoppedForTime, ...result } = await executeExpiry(
-      {
-        ec2: ports.ec2,
-        log: ports.log,
-        outOfTime,
-        ledger: ports.ledger,
-        concurrency: tuning.deletions.concurrency,
-      },
-      planner.plan(),
-      expiry,
-      today,
-      MAX_LISTED_FAILURES,
-    );
-    const previous = await readBacklog(ports.ledger);
+  // --- expire, after the listing (or beside it: see expireBesideListing) ---
+  if (expiry.expire && ports.ledger !== undefined && !outOfTime()) {
+    await expireOnce();
+  }
+  if (expiryResults.length > 0) {
+    const result = expiryResults.reduce(addExpiry);
+    const ledger = ports.ledger as Ledger;
+    const previous = await readBacklog(ledger);
     report.expiry = { ...result, backlogGrowing: previous > 0 && result.backlog > previous };
     if (!settings.dryRun && result.backlog !== previous) {
-      await ports.ledger.writeState(BACKLOG_STATE, String(result.backlog)).catch((error: unknown) => {
+      await ledger.writeState(BACKLOG_STATE, String(result.backlog)).catch((error: unknown) => {
         ports.log.warn("could not save the deletion backlog", describeError(error));
       });
     }
@@ -558,11 +605,8 @@ export async function tagBackups(ports: TaggerPorts, settings: TaggerSettings): 
         growing: report.expiry.backlogGrowing,
       });
     }
-    if (stoppedForTime) {
-      stop("time: the deadline came during expiry");
-    }
     report.notice = { ...notices.report(), sent: false };
-    if (announceable && !settings.dryRun && dueQuery.complete) {
+    if (announceable && !settings.dryRun && dueQueryComplete) {
       report.notice.sent = await announce(ports, report.notice, expiry.graceDays);
     }
   }
@@ -639,6 +683,21 @@ export async function tagBackups(ports: TaggerPorts, settings: TaggerSettings): 
     }
     return { complete: true };
   }
+}
+
+/** Two rounds of expiry in one run, as one report. */
+function addExpiry(a: ExpiryReport, b: ExpiryReport): ExpiryReport {
+  return {
+    amisDeregistered: a.amisDeregistered + b.amisDeregistered,
+    snapshotsDeleted: a.snapshotsDeleted + b.snapshotsDeleted,
+    deletionFailures: a.deletionFailures + b.deletionFailures,
+    keptInUse: a.keptInUse + b.keptInUse,
+    skippedChanged: a.skippedChanged + b.skippedChanged,
+    capped: a.capped || b.capped,
+    failures: [...a.failures, ...b.failures].slice(0, MAX_LISTED_FAILURES),
+    // Each round counts the due backups it planned and did not reach.
+    backlog: a.backlog + b.backlog,
+  };
 }
 
 /** The due backlog the last run with expiry left; 0 when unknown. */

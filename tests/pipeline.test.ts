@@ -193,6 +193,25 @@ describe("expiry in the pipeline", () => {
     expect(query.Filters).to.deep.include({ Name: "tag:Retention", Values: ["90days"] });
   });
 
+  it("deletes beside the snapshot listing, once every AMI is listed, instead of waiting for it", async () => {
+    const ledger = largeAccountLedger();
+    const snaps = spreadResources("snap", 20_000);
+    const due = snaps.slice(0, 5);
+    const tags = dated(
+      ledger,
+      due.map((r) => r.id),
+      "2026-10-01",
+    );
+    due.forEach((r) => (r.tags = tags.map((t) => ({ ...t }))));
+    const ec2 = stubEc2({ images: spreadResources("ami", 10), snapshots: snaps });
+    const { report } = await run(ec2, { expire: true }, { ledger });
+    expect(report.expiry?.snapshotsDeleted).to.equal(5);
+    const names = ec2.send.getCalls().map((c) => c.args[0].constructor.name);
+    const firstDelete = names.indexOf("DeleteSnapshotCommand");
+    expect(firstDelete).to.be.greaterThan(names.lastIndexOf("DescribeImagesCommand"));
+    expect(firstDelete).to.be.lessThan(names.lastIndexOf("DescribeSnapshotsCommand"));
+  });
+
   it("reports a backlog when the cap leaves due backups, and that it grows run over run", async () => {
     const ledger = new MemoryLedger();
     const snaps = spreadResources("snap", 10);
