@@ -466,8 +466,9 @@ describe("end to end: the serialized Lambda on the EC2 emulator", function () {
       let edited = false;
       const proxy = await startProxy(emulator.endpoint, {
         async before(action, params) {
-          // The first filtered DescribeSnapshots is expiry's re-read: the listing is over.
-          if (action === "DescribeSnapshots" && params.has("Filter.1.Name") && !edited) {
+          // The first DescribeSnapshots by snapshot-id is expiry's re-read: the listing and the due
+          // query (a tag filter) are over, and both saw the backup due.
+          if (action === "DescribeSnapshots" && params.get("Filter.1.Name") === "snapshot-id" && !edited) {
             edited = true;
             await ec2.send(
               new CreateTagsCommand({

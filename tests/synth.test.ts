@@ -25,7 +25,7 @@ describe("npm run synth", () => {
       overrides: ["timeoutSeconds=600", "aws:region=eu-west-1"],
     });
     expect(config).to.deep.include({
-      "ec2-backup-retention:memorySize": "192",
+      "ec2-backup-retention:memorySize": "1024",
       "ec2-backup-retention:schedule": "cron(0 2 * * ? *)",
       "ec2-backup-retention:timeoutSeconds": "600",
       "aws:region": "eu-west-1",
@@ -48,7 +48,7 @@ describe("npm run synth", () => {
       '"arn:aws:ec2:us-east-1::snapshot/*"',
       "scheduleExpression: cron(0 2 * * ? *)",
       "runtime: nodejs22.x",
-      "memorySize: 192",
+      "memorySize: 1024",
       "timeout: 300",
       '"RETENTION_DAYS": "90"',
       "retentionInDays: 14",
