@@ -147,10 +147,13 @@ export async function describeByIds(ec2: EC2Client, kind: Kind, ids: string[]): 
   return found;
 }
 
-/** The IDs of one unfiltered page of snapshots: the sample the sweep checks its filter against. */
-export async function snapshotSample(ec2: EC2Client): Promise<string[]> {
+/**
+ * The first unfiltered page of snapshots: the sample the sweep checks its filter against, and the
+ * whole account when `more` is false.
+ */
+export async function snapshotSample(ec2: EC2Client): Promise<{ page: Listed[]; more: boolean }> {
   const page = await ec2.send(new DescribeSnapshotsCommand({ OwnerIds: ["self"], MaxResults: PAGE_SIZE }));
-  return (page.Snapshots ?? []).flatMap((s) => (s.SnapshotId ? [s.SnapshotId] : []));
+  return { page: (page.Snapshots ?? []).map(fromSnapshot), more: page.NextToken !== undefined };
 }
 
 /**

@@ -7,6 +7,8 @@ import { SHARDS, decodeShards, encodeShards, planPartitions, shardOf, shardsPerP
 import type { Partition } from "./shards";
 
 export const SWEEP_STATE = "sweep";
+/** Shards per partition while the account's size is unknown: 16 partitions, "snap-0*" to "snap-f*". */
+export const UNKNOWN_SIZE_SHARDS = 16;
 
 export interface SweepState {
   /** The pass under way. */
@@ -84,9 +86,8 @@ export function partitionsFor(state: SweepState): Partition[] {
     // One unfiltered listing of everything: it can only finish the pass whole.
     return done.every(Boolean) ? [] : [{ shards: Array.from({ length: SHARDS }, (_, s) => s) }];
   }
-  // Size unknown (no pass finished, no listing cut yet): one listing of everything, whose count, or
-  // where it was cut, sizes the next pass.
-  const bySize = state.estimate === undefined ? SHARDS : shardsPerPartition(state.estimate);
+  // Size unknown (no pass finished yet): one partition per leading hex digit, listed at once.
+  const bySize = state.estimate === undefined ? UNKNOWN_SIZE_SHARDS : shardsPerPartition(state.estimate);
   return planPartitions(done, Math.min(bySize, state.partitionShards ?? SHARDS));
 }
 

@@ -26,7 +26,7 @@ import { forEachConcurrent, paceClient } from "./pace";
 import type { Clock, Logger, RemainingTime } from "./ports";
 import { batchIdsOf, proofStatus, tagValue } from "./proof";
 import { exclusionReason, type TagMatch } from "./selection";
-import { SHARDS, shardOf, type Partition } from "./shards";
+import { SHARDS, decodeShards, shardOf, type Partition } from "./shards";
 import {
   SWEEP_STATE,
   afterRun,
@@ -445,21 +445,31 @@ export async function tagBackups(ports: TaggerPorts, settings: TaggerSettings): 
     state = passForRun(await readSweepState(), now);
     const partitions = partitionsFor(state);
     plannedShards = Math.max(...partitions.map((p) => p.shards.length), 0);
-    // One listing of everything (an account one run covers, one whose size is not known yet, or a
-    // distrusted filter): no filter, so nothing to check.
+    // One listing of everything (an account one run covers, or a distrusted filter): no filter, so
+    // nothing to check.
     if (partitions.length === 1 && partitions[0].filter === undefined) {
       await listPartition(partitions[0], undefined);
       return;
     }
-    // One unfiltered page: the sample the filtered listings are checked against.
-    let sample: string[];
+    // One unfiltered page: the sample the filtered listings are checked against, and the whole
+    // account when it fits in it and nothing of the pass is done yet.
+    let sample: Awaited<ReturnType<typeof snapshotSample>>;
     try {
       sample = await snapshotSample(ports.ec2);
     } catch (error) {
       listingFailed(error);
       return;
     }
-    const check = createFilterCheck(sample);
+    if (!sample.more && decodeShards(state.pass.done).every((done) => !done)) {
+      const lookup = await entries.load(batchIdsOf(sample.page));
+      for (const resource of sample.page) {
+        await decider.handle("snapshot", resource, lookup);
+      }
+      progress("snapshot", 1);
+      completed.push({ partition: all, listed: sample.page.length });
+      return;
+    }
+    const check = createFilterCheck(sample.page.map((r) => r.id));
     if (check.unsharded.length > 0) {
       distrustFilter("snapshot IDs outside the shard scheme", check.unsharded);
     }

@@ -59,15 +59,19 @@ describe("the pipeline", () => {
     expect(apart.sent("CreateTagsCommand")).to.have.length(2);
   });
 
-  it("lists an account of unknown size whole, then by shard partitions with snapshot-id wildcards, each snapshot once", async () => {
+  it("lists an account by shard partitions with snapshot-id wildcards, sized by what the last pass counted", async () => {
     const ec2 = stubEc2({ snapshots: spreadResources("snap", 30_000) });
     const ledger = new MemoryLedger();
-    const first = await run(ec2, {}, { ledger });
     const filtered = () =>
       ec2
         .sent("DescribeSnapshotsCommand")
         .flatMap((input) => (input.Filters ?? []).flatMap((f: { Values: string[] }) => f.Values));
-    expect(filtered()).to.deep.equal([]);
+    // Size unknown: the sample page, then 16 partitions, "snap-0*" to "snap-f*", of 2 pages each.
+    const first = await run(ec2, {}, { ledger });
+    expect([...new Set(filtered())]).to.have.members(
+      [..."0123456789abcdef"].map((digit) => `snap-${digit}*`),
+    );
+    expect(ec2.sent("DescribeSnapshotsCommand")).to.have.length(1 + 16 * 2);
     expect(first.report.snapshots).to.deep.include({ listed: 30_000, tagged: 30_000 });
     expect(first.report.sweep).to.deep.include({
       passComplete: true,
@@ -75,12 +79,19 @@ describe("the pipeline", () => {
       fullPassWithinSweep: true,
     });
     expect(parseSweepState(ledger.state.get(SWEEP_STATE))?.estimate).to.equal(30_000);
-    // Known to be 30,000: two partitions of 128 shards, plus the check's unfiltered sample page.
+    // Known to be 30,000: two partitions of 128 shards (15 pages each), plus the sample page.
     const second = await run(ec2, {}, { ledger });
-    expect(filtered()).to.include.members(["snap-0*", "snap-7*", "snap-8*", "snap-f*"]);
+    expect(ec2.sent("DescribeSnapshotsCommand")).to.have.length(33 + 1 + 30);
     expect(second.report.snapshots).to.deep.include({ listed: 30_000, unchanged: 30_000 });
     expect(second.report.complete).to.be.true;
-    expect(ec2.sent("DescribeSnapshotsCommand")).to.have.length(30 + 1 + 30);
+  });
+
+  it("lists an account that fits in one page with that page alone", async () => {
+    const ec2 = stubEc2({ snapshots: spreadResources("snap", 999) });
+    const { report } = await run(ec2, {}, { ledger: new MemoryLedger() });
+    expect(ec2.sent("DescribeSnapshotsCommand")).to.have.length(1);
+    expect(report.sweep).to.deep.include({ passComplete: true, shardsDone: 256 });
+    expect(report.snapshots.tagged).to.equal(999);
   });
 
   it("leaves the next run new work: each run cut short finishes more shards, and the pass completes", async () => {
