@@ -120,13 +120,7 @@ export function createBatchWriter(options: BatchWriterOptions): BatchWriter {
     return [...tags, { Key: BATCH_KEY, Value: batchId }];
   }
 
-  async function sendGroup(key: string): Promise<void> {
-    const group = groups.get(key);
-    if (!group) {
-      return;
-    }
-    groups.delete(key);
-    pending -= group.ids.length;
+  async function sendGroup(group: { tags: Tag[]; ids: string[]; record: boolean }): Promise<void> {
     for (let start = 0; start < group.ids.length; start += MAX_IDS_PER_CALL) {
       const ids = group.ids.slice(start, start + MAX_IDS_PER_CALL);
       if (options.outOfTime()) {
@@ -263,11 +257,22 @@ export function createBatchWriter(options: BatchWriterOptions): BatchWriter {
    * Sends a group in the background, first waiting while `concurrency` sends are in flight: the
    * listing that feeds `add` slows to what the writes can take, so memory stays bounded.
    */
-  async function start(key: string): Promise<void> {
+  async function start(key: string, count?: number): Promise<void> {
+    const group = groups.get(key);
+    if (!group) {
+      return;
+    }
+    const ids = group.ids.splice(0, count ?? group.ids.length);
+    if (group.ids.length === 0) {
+      groups.delete(key);
+    }
+    pending -= ids.length;
     while (inFlight.size >= concurrency) {
       await Promise.race(inFlight);
     }
-    const send = sendGroup(key).finally(() => inFlight.delete(send));
+    const send = sendGroup({ tags: group.tags, ids, record: group.record }).finally(() =>
+      inFlight.delete(send),
+    );
     inFlight.add(send);
     if (concurrency === 1) {
       await send;
@@ -296,7 +301,9 @@ export function createBatchWriter(options: BatchWriterOptions): BatchWriter {
       group.ids.push(id);
       pending += 1;
       if (group.ids.length >= MAX_IDS_PER_CALL) {
-        await start(key);
+        // Exactly one full call's worth, taken now: IDs added while it waits for a slot start the
+        // next call instead of making this one spill into a second, part-empty one.
+        await start(key, MAX_IDS_PER_CALL);
       } else if (pending > MAX_PENDING_IDS) {
         await start(largestGroup());
       }
