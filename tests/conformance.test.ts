@@ -82,7 +82,10 @@ function byRole(value: unknown, roles: Record<string, string>): Json {
     .replace(/\b(?:ami|snap)-[0-9a-f]+\b/g, (id) => names.get(id) ?? `unexpected ${id}`)
     .replace(/"RetentionBatch":"[^"]+"/g, '"RetentionBatch":"(a batch)"')
     // When each run's sweep pass started and ended: a clock reading, not the emulator's answer.
-    .replace(/"(last_full_pass_(?:started|completed))":"[^"]*"/g, '"$1":"(a time)"');
+    .replace(/"(last_full_pass_(?:started|completed))":"[^"]*"/g, '"$1":"(a time)"')
+    // Ledger reads depend on which listing (AMIs, snapshots, the due query) names a batch first:
+    // they run at once, so the count follows each emulator's timing, not its answers.
+    .replace(/"ledger_reads":\d+/g, '"ledger_reads":"(a count)"');
   return JSON.parse(text);
 }
 
