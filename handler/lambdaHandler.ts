@@ -12,6 +12,7 @@ import { jsonLogger, levelAtLeastInfo } from "./ports";
 import { buildResponse, errorBody, type TaggerResponse } from "./response";
 import { parseEnvironment, type HandlerSettings } from "./settings";
 import { tagBackups, type TagReport } from "./tagger";
+import { tuningFor } from "./tuning";
 
 /** The part of Lambda's context object the handler uses. */
 export interface LambdaContext {
@@ -102,7 +103,13 @@ export function createHandler(clientOverrides: Record<string, unknown> = {}): Ta
       deadline.start(Date.now() + remainingMs() - margin);
       const report = await tagBackups(
         { ec2, clock: () => new Date(), log, remainingMs, ledger, notify },
-        { ...settings, ...options, safetyMarginMs: margin },
+        {
+          ...settings,
+          ...options,
+          safetyMarginMs: margin,
+          // Lambda sets the function's memory here; concurrency follows the CPU it buys.
+          tuning: tuningFor(Number(process.env.AWS_LAMBDA_FUNCTION_MEMORY_SIZE) || undefined),
+        },
       );
       const response = buildResponse(report);
       writeLine(summaryLine(summaryLevel, response.message, { ...response }));

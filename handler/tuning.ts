@@ -47,3 +47,23 @@ export const SEQUENTIAL: Tuning = {
   createTags: { concurrency: 1, ...UNPACED },
   deletions: { concurrency: 1, ...UNPACED },
 };
+
+/**
+ * PIPELINE for a function of `memoryMb`: full concurrency from 1024 MB, less below. Lambda's CPU
+ * scales with memory (one vCPU at 1,769 MB), and the benchmark found 12 listers starving a 192 or
+ * 256 MB function of CPU until answers waited past the 5 s attempt timeout (BENCHMARKS.md).
+ */
+export function tuningFor(memoryMb: number | undefined): Tuning {
+  if (memoryMb === undefined || !Number.isFinite(memoryMb) || memoryMb >= 1024) {
+    return PIPELINE;
+  }
+  const share = memoryMb / 1024;
+  return {
+    ...PIPELINE,
+    listConcurrency: Math.max(2, Math.round(PIPELINE.listConcurrency * share)),
+    createTags: {
+      ...PIPELINE.createTags,
+      concurrency: Math.max(2, Math.round(PIPELINE.createTags.concurrency * share)),
+    },
+  };
+}

@@ -22,6 +22,7 @@ import { parseTargetMessage, type Target, type TargetMessage } from "./organizat
 import { jsonLogger, levelAtLeastInfo, type Clock, type Logger, type RemainingTime } from "./ports";
 import { buildResponse, errorBody } from "./response";
 import { tagBackups, type TaggerSettings } from "./tagger";
+import { tuningFor } from "./tuning";
 
 /** Temporary credentials of the member role. */
 export interface MemberCredentials {
@@ -142,7 +143,11 @@ export async function runTarget(
           ledger: ports.ledgerFor(target),
           notify: ports.notify,
         },
-        { ...settings, dryRun },
+        {
+          ...settings,
+          dryRun,
+          tuning: tuningFor(Number(process.env.AWS_LAMBDA_FUNCTION_MEMORY_SIZE) || undefined),
+        },
       );
       const response = buildResponse(report);
       const metrics = runMetrics(report, response);

@@ -5,7 +5,7 @@ import { encodeShards } from "../handler/shards";
 import { SWEEP_STATE, parseSweepState, type SweepState } from "../handler/sweep";
 import { tagBackups, type TaggerPorts, type TaggerSettings } from "../handler/tagger";
 import type { Tag } from "../handler/tagPolicy";
-import { SEQUENTIAL } from "../handler/tuning";
+import { PIPELINE, SEQUENTIAL, tuningFor } from "../handler/tuning";
 import { MemoryLedger } from "../local/memoryLedger";
 import { recordingLogger, spreadResources, stubEc2 } from "./support/ec2Stub";
 
@@ -255,5 +255,16 @@ describe("expiry in the pipeline", () => {
     );
     const second = await run(ec2, { expire: true, maxDeletionsPerRun: 2 }, { ledger });
     expect(second.report.expiry).to.deep.include({ snapshotsDeleted: 2, backlog: 16, backlogGrowing: true });
+  });
+});
+
+describe("tuning by memory", () => {
+  it("runs the full pipeline from 1024 MB, and fewer calls at once below, never fewer than 2", () => {
+    expect(tuningFor(1024)).to.equal(PIPELINE);
+    expect(tuningFor(undefined)).to.equal(PIPELINE);
+    expect(tuningFor(512)).to.deep.include({ listConcurrency: 6 });
+    expect(tuningFor(512).createTags.concurrency).to.equal(4);
+    expect(tuningFor(192)).to.deep.include({ listConcurrency: 2 });
+    expect(tuningFor(128).createTags.concurrency).to.equal(2);
   });
 });
