@@ -107,6 +107,7 @@ export function compileFilters(kind: ListedKind, filters: readonly Filter[]): Co
   return {
     matches: (subject) => tests.every((test) => test(subject)),
     exactIds,
-    namesIds: filters.some((f) => f.name === ID_FILTER[kind]),
+    // An ID looked up (no wildcard) misses what was deleted; a wildcard listing still shows it.
+    namesIds: filters.some((f) => f.name === ID_FILTER[kind] && f.values.some((v) => !/[*?]/.test(v))),
   };
 }
