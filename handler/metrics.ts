@@ -60,6 +60,18 @@ export function emfLine(
   timestampMs: number,
   level = "INFO",
 ): string {
+  return namedEmfLine(namespace, functionName, METRIC_NAMES, metrics, timestampMs, level);
+}
+
+/** An EMF line of the given metric names (each Count, 0 when absent), one dimension: the function. */
+export function namedEmfLine(
+  namespace: string,
+  functionName: string,
+  names: readonly string[],
+  values: Record<string, number>,
+  timestampMs: number,
+  level = "INFO",
+): string {
   return JSON.stringify({
     timestamp: new Date(timestampMs).toISOString(),
     level,
@@ -69,11 +81,11 @@ export function emfLine(
         {
           Namespace: namespace,
           Dimensions: [[DIMENSION]],
-          Metrics: METRIC_NAMES.map((Name) => ({ Name, Unit: "Count" })),
+          Metrics: names.map((Name) => ({ Name, Unit: "Count" })),
         },
       ],
     },
     [DIMENSION]: functionName,
-    ...metrics,
+    ...Object.fromEntries(names.map((name) => [name, values[name] ?? 0])),
   });
 }
