@@ -3,6 +3,9 @@
 import { expect } from "chai";
 import { readFileSync, readdirSync } from "node:fs";
 import { join } from "node:path";
+import { EXPIRY_LIMITS } from "../handler/settings";
+import { DEFAULTS } from "../infra/config";
+import { RECYCLE_BIN_DAYS } from "../infra/scopeConfig";
 
 const root = join(__dirname, "..");
 const readme = readFileSync(join(root, "README.md"), "utf8");
@@ -34,5 +37,52 @@ describe("README", () => {
     for (const name of [...files.map((f) => `docs/${f}`), "BENCHMARKS.md"]) {
       expect(readme, name).to.include(`](${name})`);
     }
+  });
+
+  describe("the expiry section", () => {
+    const expiry = () => section("Expiry: what is deleted, and how to undo it");
+
+    it("says what proves authorship, what is never deleted, how to adopt older tags and how to restore", () => {
+      const text = expiry();
+      for (const claim of [
+        // Authorship: the ledger only the role writes, the batch tag, the exact match.
+        "only the function's role can write",
+        "`RetentionBatch=<id>`",
+        "exactly its current `Retention` and `DeleteOn`",
+        "never deletable",
+        // Never deleted, and how it is counted.
+        "`amis_unproven` / `snapshots_unproven`",
+        "up to 10 examples",
+        "1970-01-01 to 9999-12-31",
+        "disabled and deprecated",
+        "200 at a time",
+        '`{"dryRun": true}` in any payload',
+        // Adoption is explicit and temporary.
+        "pulumi config set adoptUnprovenTags true",
+        // Restoring, snapshots before their AMI.
+        "aws ec2 restore-snapshot-from-recycle-bin",
+        "aws ec2 restore-image-from-recycle-bin",
+        "An AMI needs",
+        "restore the snapshots behind it",
+        "first, then the AMI",
+      ]) {
+        expect(text.replace(/\s+/g, " "), claim).to.include(claim);
+      }
+    });
+
+    it("tables the expiry keys with the program's defaults and ranges", () => {
+      const text = expiry();
+      const row = (key: keyof typeof DEFAULTS, allowed: string) =>
+        expect(text, key).to.match(
+          new RegExp(`^\\| \`${key}\` +\\| \`${String(DEFAULTS[key])}\` +\\| ${allowed}`, "m"),
+        );
+      row("expire", "`true` / `false`");
+      row("expireGraceDays", `integer ${EXPIRY_LIMITS.graceDays.join(" to ")}`);
+      row("maxDeletionsPerRun", `integer ${EXPIRY_LIMITS.maxDeletions.join(" to ")}`);
+      row("expireNoticeDays", `integer ${EXPIRY_LIMITS.noticeDays.join(" to ")}`);
+      row("adoptUnprovenTags", "`true` / `false`");
+      row("recycleBinDays", `integer 0 to ${RECYCLE_BIN_DAYS[1]}; 0 creates no rules`);
+      expect(DEFAULTS).to.deep.include({ adoptUnprovenTags: false, recycleBinDays: 7, expireNoticeDays: 7 });
+    });
   });
 });
