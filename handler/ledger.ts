@@ -2,7 +2,8 @@
 // resource policy denying every other writer). Each CreateTags batch that dates resources is
 // recorded first, as {batch id, scope, Retention, DeleteOn, resource IDs}; expiry deletes a backup
 // only if the entry its RetentionBatch tag names vouches for it (proof.ts). Entries are never
-// changed once written, and DynamoDB's TTL removes them 400 days after their DeleteOn.
+// changed once written, and DynamoDB's TTL removes them 400 days after their DeleteOn (or after
+// the day they were written, when that is later).
 import {
   BatchGetItemCommand,
   GetItemCommand,
@@ -14,7 +15,10 @@ import { randomUUID } from "node:crypto";
 import { dayNumber } from "./dates";
 import type { LedgerEntry } from "./proof";
 
-/** An entry outlives its DeleteOn by the longest grace (365 days) and a month of missed runs. */
+/**
+ * An entry outlives its DeleteOn (or the day it was written, if later) by the longest grace
+ * (365 days) and a month of missed runs.
+ */
 export const ENTRY_KEEP_DAYS = 400;
 /** BatchGetItem takes at most 100 keys. */
 const MAX_KEYS_PER_READ = 100;
@@ -76,6 +80,11 @@ export function dynamoLedger(
           `refusing to record a batch with DeleteOn ${entry.deleteOn} and ${entry.ids.length} IDs`,
         );
       }
+      const recordedAt = clock();
+      // Counted from DeleteOn, or from today when DeleteOn is already past (deleteOnFrom: creation
+      // dates old backups in the past): DynamoDB may remove an item whose TTL has passed at any
+      // time, and an entry gone before expiry reads it would leave its backups undeletable.
+      const keepFrom = Math.max(day, Math.floor(recordedAt.getTime() / 86_400_000));
       await db.send(
         new PutItemCommand({
           TableName: table,
@@ -85,8 +94,8 @@ export function dynamoLedger(
             retention: { S: entry.retention },
             deleteOn: { S: entry.deleteOn },
             ids: { SS: entry.ids },
-            recordedAt: { S: clock().toISOString() },
-            expiresAt: { N: String((day + ENTRY_KEEP_DAYS) * 86_400) },
+            recordedAt: { S: recordedAt.toISOString() },
+            expiresAt: { N: String((keepFrom + ENTRY_KEEP_DAYS) * 86_400) },
           },
           // Entries are immutable: a batch ID is written once.
           ConditionExpression: "attribute_not_exists(pk)",

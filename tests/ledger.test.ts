@@ -31,7 +31,7 @@ describe("the ledger on DynamoDB", () => {
   });
   afterEach(() => sinon.restore());
 
-  it("writes each entry once, bound to its scope, expiring 400 days after its DeleteOn", async () => {
+  it("writes each entry once, bound to its scope, expiring 400 days after its future DeleteOn", async () => {
     send.resolves({});
     const ledger = dynamoLedger(db, "L", "us-east-1", () => new Date("2026-11-29T10:00:00Z"));
     await ledger.record({ batchId: "b1", retention: "90days", deleteOn: "2027-02-27", ids: ["snap-1"] });
@@ -42,6 +42,16 @@ describe("the ledger on DynamoDB", () => {
       recordedAt: { S: "2026-11-29T10:00:00.000Z" },
       expiresAt: { N: String(((dayNumber("2027-02-27") as number) + ENTRY_KEEP_DAYS) * 86_400) },
     });
+  });
+
+  it("keeps an entry whose DeleteOn is already past 400 days from the day it was written", async () => {
+    // deleteOnFrom creation dates an old backup in the past; TTL from that date would let DynamoDB
+    // remove the entry before the next run could prove the backup.
+    send.resolves({});
+    const ledger = dynamoLedger(db, "L", "us-east-1", () => new Date("2026-11-29T10:00:00Z"));
+    await ledger.record({ batchId: "b1", retention: "90days", deleteOn: "2024-01-01", ids: ["snap-1"] });
+    const expiresAt = Number((send.firstCall.args[0] as PutItemCommand).input.Item?.expiresAt?.N);
+    expect(expiresAt).to.equal(((dayNumber("2026-11-29") as number) + ENTRY_KEEP_DAYS) * 86_400);
   });
 
   it("refuses to record a malformed date or an empty batch", async () => {
