@@ -289,6 +289,29 @@ describe("expiry", () => {
     ).to.include("Retention=365days");
   });
 
+  it("re-reads the candidates by ID filter, at most 200 IDs a call, before deleting them", async () => {
+    const ids = (prefix: string, n: number) => Array.from({ length: n }, (_, i) => `${prefix}-${i}`);
+    const [amiIds, snapIds] = [ids("ami", 250), ids("snap", 450)];
+    const amiTags = EXPIRED(...amiIds);
+    const snapTags = EXPIRED(...snapIds);
+    const { deletions, ec2 } = await run(
+      {
+        images: amiIds.map((id) => ({ id, tags: amiTags })),
+        snapshots: snapIds.map((id) => ({ id, tags: snapTags })),
+      },
+      { maxDeletionsPerRun: 1000 },
+      { ledger },
+    );
+    expect(deletions).to.have.length(700);
+    const reads = (command: string, filter: string) =>
+      ec2
+        .sent(command)
+        .filter((input) => input.Filters?.[0]?.Name === filter)
+        .map((input) => input.Filters[0].Values.length);
+    expect(reads("DescribeImagesCommand", "image-id")).to.deep.equal([200, 50]);
+    expect(reads("DescribeSnapshotsCommand", "snapshot-id")).to.deep.equal([200, 200, 50]);
+  });
+
   it("refuses on fresh tags and proof alone: the pure re-qualification", () => {
     const entry = {
       batchId: "b1",
