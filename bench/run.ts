@@ -280,6 +280,16 @@ async function main(): Promise<void> {
       );
     }
   }
+  // The proof costs at most one ledger write per CreateTags (a write that dates resources); the EC2
+  // call counts above leave ledger writes out, so they are checked here on their own.
+  for (const name of ["first run", "retention change 10%"] as ScenarioName[]) {
+    const ours = at("pipeline", name);
+    check(
+      `${name}: at most one ledger write per CreateTags`,
+      ours.ledgerWrites <= (ours.calls.CreateTags ?? 0),
+      `${ours.ledgerWrites} ledger writes, ${ours.calls.CreateTags ?? 0} CreateTags`,
+    );
+  }
   const steady = at("pipeline", "steady state");
   check(
     `steady state: no CreateTags, no ledger writes`,

@@ -303,7 +303,7 @@ describe("expiry", () => {
       { ledger },
     );
     expect(deletions).to.have.length(700);
-    const reads = (command: string, filter: string) =>
+    const reads = (command: "DescribeImagesCommand" | "DescribeSnapshotsCommand", filter: string) =>
       ec2
         .sent(command)
         .filter((input) => input.Filters?.[0]?.Name === filter)
