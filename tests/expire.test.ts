@@ -193,6 +193,19 @@ describe("expiry", () => {
     expect(warnings[0].examples).to.have.members(["snap-hand", "ami-hand"]);
   });
 
+  it("logs unproven backups once a run, with at most 10 examples and the exact counts", async () => {
+    const snapshots = Array.from({ length: 15 }, (_, i) => ({ id: `snap-${i}`, tags: ours("2020-01-01") }));
+    const { deletions, report, lines } = await run({ snapshots }, {}, { ledger });
+    expect(deletions).to.deep.equal([]);
+    expect(report.snapshots.unproven).to.equal(15);
+    const warnings = lines.filter((l) =>
+      l.message.startsWith("backups carry our Retention and DeleteOn without proof"),
+    );
+    expect(warnings).to.have.length(1);
+    expect(warnings[0]).to.deep.include({ amis: 0, snapshots: 15 });
+    expect(warnings[0].examples).to.have.length(10);
+  });
+
   it("never deletes a resource carrying tags copied, proof tag and all, from a legitimately dated backup", async () => {
     const legit = EXPIRED("snap-legit");
     const { deletions, report } = await run(
