@@ -247,10 +247,20 @@ describe("end to end: the serialized Lambda on the EC2 emulator", function () {
       await resetAccount();
       await seedPolicyCases(ec2);
       const untouched = await tagsById(ec2);
-      const result = invoke([process.execPath], { RETENTION_DAYS: "90d" });
-      expect(result.ok).to.be.false;
-      expect(result.error?.message).to.include('RETENTION_DAYS="90d"');
-      expect(result.stdout).to.include('"statusCode":500');
+      // What the stack refuses is refused here too, and a look-alike of ours is never ignored.
+      for (const [overrides, named] of [
+        [{ RETENTION_DAYS: "90d" }, 'RETENTION_DAYS="90d"'],
+        [{ MANAGE_AMIS: "false", MANAGE_SNAPSHOTS: "false" }, "at least one kind must be managed"],
+        [
+          { DRY_RUN: "false", DRYRUN: "true" },
+          'DRYRUN="true": not a setting of this function; did you mean DRY_RUN?',
+        ],
+      ] as const) {
+        const result = invoke([process.execPath], overrides);
+        expect(result.ok, named).to.be.false;
+        expect(result.error?.message).to.include(named);
+        expect(result.stdout).to.include('"statusCode":500');
+      }
       expect(await tagsById(ec2)).to.deep.equal(untouched);
     });
   });
