@@ -25,6 +25,12 @@ const EVENT_FIELDS: readonly string[] = [
 /** Problems listed one by one in an error; the rest are counted. */
 export const MAX_LISTED_PROBLEMS = 10;
 
+/** A value as shown in an error: JSON, cut at 100 characters so a huge payload makes no huge message. */
+function shown(value: unknown): string {
+  const text = JSON.stringify(value) ?? String(value);
+  return text.length > 100 ? `${text.slice(0, 100)}...` : text;
+}
+
 function isScheduledEvent(event: Record<string, unknown>): boolean {
   return event.source === "aws.events" && event["detail-type"] === "Scheduled Event";
 }
@@ -34,9 +40,7 @@ export function parseInvocation(event: unknown): InvocationOptions {
     return {};
   }
   if (typeof event !== "object" || Array.isArray(event)) {
-    throw invalidPayload([
-      `the payload must be a JSON object such as {"dryRun": true}, got ${JSON.stringify(event).slice(0, 200)}`,
-    ]);
+    throw invalidPayload([`the payload must be a JSON object such as {"dryRun": true}, got ${shown(event)}`]);
   }
   const record = event as Record<string, unknown>;
   const scheduled = isScheduledEvent(record);
@@ -44,12 +48,10 @@ export function parseInvocation(event: unknown): InvocationOptions {
   for (const [key, value] of Object.entries(record)) {
     if (key in ALLOWED) {
       if (typeof value !== ALLOWED[key]) {
-        problems.push(`${key} = ${JSON.stringify(value)}: must be a ${ALLOWED[key]}`);
+        problems.push(`${key} = ${shown(value)}: must be a ${ALLOWED[key]}`);
       }
     } else if (!(scheduled && EVENT_FIELDS.includes(key))) {
-      problems.push(
-        `unknown field ${JSON.stringify(key.slice(0, 100))}; allowed: ${Object.keys(ALLOWED).join(", ")}`,
-      );
+      problems.push(`unknown field ${shown(key)}; allowed: ${Object.keys(ALLOWED).join(", ")}`);
     }
   }
   const detail = record.detail;

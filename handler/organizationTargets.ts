@@ -160,17 +160,24 @@ export function parseTargetMessage(
   const { account, region, dryRun, ...rest } = parsed as Record<string, unknown>;
   const problems: string[] = [];
   if (typeof account !== "string" || !ACCOUNT_ID.test(account)) {
-    problems.push(`account ${JSON.stringify(account)}: must be a 12-digit account ID`);
+    problems.push(`account ${JSON.stringify(account)?.slice(0, 100)}: must be a 12-digit account ID`);
   }
   if (typeof region !== "string" || !regions.includes(region)) {
-    problems.push(`region ${JSON.stringify(region)}: must be one of ${regions.join(", ")}`);
+    problems.push(`region ${JSON.stringify(region)?.slice(0, 100)}: must be one of ${regions.join(", ")}`);
   }
   if (dryRun !== undefined && typeof dryRun !== "boolean") {
-    problems.push(`dryRun ${JSON.stringify(dryRun)}: must be a boolean`);
+    problems.push(`dryRun ${JSON.stringify(dryRun)?.slice(0, 100)}: must be a boolean`);
   }
   const unknown = Object.keys(rest);
   if (unknown.length > 0) {
-    problems.push(`unknown fields ${unknown.map((k) => JSON.stringify(k.slice(0, 50))).join(", ")}`);
+    // At most 10 named, as the function's own payload check does: a huge body makes no huge log line.
+    const more = unknown.length > 10 ? ` and ${unknown.length - 10} more` : "";
+    problems.push(
+      `unknown fields ${unknown
+        .slice(0, 10)
+        .map((k) => JSON.stringify(k.slice(0, 50)))
+        .join(", ")}${more}`,
+    );
   }
   if (problems.length > 0) {
     return { ok: false, problem: problems.join("; ") };

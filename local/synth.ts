@@ -9,7 +9,8 @@ import { deflateRawSync } from "node:zlib";
 import { parseArgs } from "node:util";
 import { ROOT } from "../infra/projectRoot";
 import { lambdaArchive, loadStack, registered, type Registered, type StackOutputs } from "./pulumiMocks";
-import { readStackConfig } from "./stackConfig";
+import { configErrorMessage, parseConfig, type RawConfig } from "../infra/config";
+import { projectName, readStackConfig } from "./stackConfig";
 
 const FUNCTION_TYPE = "aws:lambda/function:Function";
 const LAYER_TYPE = "aws:lambda/layerVersion:LayerVersion";
@@ -167,6 +168,35 @@ export function budgetLines(result: Pick<SynthResult, "archives" | "layers">): s
   ];
 }
 
+/**
+ * A bad flag, found before the program runs: a stack with no file, or a --config value the stack's
+ * config check refuses (every problem is listed then, as preview would). Undefined when the flags
+ * are good; bad values from the stack file itself are left to the program, as with `pulumi preview`.
+ */
+export function badFlagValues(stack: string, overrides: string[]): string | undefined {
+  let config: Record<string, string>;
+  try {
+    config = readStackConfig({ root: ROOT, stack, overrides });
+  } catch (error) {
+    return `--stack ${JSON.stringify(stack)}: ${(error as Error).message}`;
+  }
+  const project = projectName(ROOT);
+  const raw: RawConfig = { "aws:region": config["aws:region"] };
+  for (const [key, value] of Object.entries(config)) {
+    if (key.startsWith(`${project}:`)) {
+      raw[key.slice(project.length + 1)] = value;
+    }
+  }
+  const result = parseConfig(raw, project);
+  const flagged = overrides
+    .map((o) => o.slice(0, o.indexOf("=")))
+    .map((k) => (k.includes(":") ? k : `${project}:${k}`));
+  if (!result.ok && result.errors.some((e) => flagged.some((key) => e.startsWith(`${key} = `)))) {
+    return configErrorMessage(result.errors);
+  }
+  return undefined;
+}
+
 export const USAGE = "usage: npm run synth -- [--stack NAME] [--config key=value ...] [--out DIR]";
 
 export interface SynthIo {
@@ -205,6 +235,11 @@ export async function main(
     io.err.write(
       `${malformed.map((m) => `--config ${JSON.stringify(m)}: expected key=value`).join("\n")}\n${USAGE}\n`,
     );
+    return 2;
+  }
+  const flagErrors = badFlagValues(values.stack ?? "dev", values.config ?? []);
+  if (flagErrors !== undefined) {
+    io.err.write(`error: ${flagErrors}\n${USAGE}\n`);
     return 2;
   }
   try {

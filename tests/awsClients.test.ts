@@ -1,10 +1,10 @@
-import { DescribeImagesCommand } from "@aws-sdk/client-ec2";
+import { DescribeImagesCommand, EC2Client } from "@aws-sdk/client-ec2";
 import { expect } from "chai";
 import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { Readable } from "node:stream";
 import sinon from "sinon";
-import { ATTEMPT_TIMEOUT_MS, MAX_ATTEMPTS, createEc2Client } from "../handler/awsClients";
+import { ATTEMPT_TIMEOUT_MS, CLIENT_CONFIG, MAX_ATTEMPTS, createEc2Client } from "../handler/awsClients";
 import { createRunDeadline } from "../handler/deadline";
 import { useFakeTime } from "../local/fakeTime";
 import { tagBackups } from "../handler/tagger";
@@ -173,6 +173,52 @@ describe("EC2 client configuration", () => {
         expect(started.length).to.be.within(1, MAX_ATTEMPTS);
       });
     }
+
+    it("the locked @smithy/node-http-handler throws at requestTimeout only with throwOnRequestTimeout", async function () {
+      this.timeout(30_000);
+      const sockets = new Set<import("node:net").Socket>();
+      const server: Server = createServer(() => undefined);
+      server.on("connection", (socket) => sockets.add(socket));
+      await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+      // A plain client, without bound()'s own per-attempt limit: the handler alone must cut it.
+      const plain = (requestHandler: object) =>
+        new EC2Client({
+          ...CLIENT_CONFIG,
+          requestHandler,
+          maxAttempts: 1,
+          region: "us-east-1",
+          endpoint: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
+          credentials: { accessKeyId: "x", secretAccessKey: "x" },
+        });
+      const warnings: string[] = [];
+      const logger = { warn: (m: string) => warnings.push(m) };
+      const withFlag = plain({ ...CLIENT_CONFIG.requestHandler, logger });
+      const withoutFlag = plain({ requestTimeout: 300, logger });
+      try {
+        const start = Date.now();
+        const error = await withFlag
+          .send(new DescribeImagesCommand({ Owners: ["self"] }))
+          .catch((e: Error) => e);
+        expect(error).to.have.property("name", "TimeoutError");
+        expect(Date.now() - start).to.be.within(ATTEMPT_TIMEOUT_MS - 100, ATTEMPT_TIMEOUT_MS + 1_000);
+        // Without the flag the same handler only warns, and the call is still waiting long after.
+        const pending = withoutFlag.send(new DescribeImagesCommand({ Owners: ["self"] })).then(
+          () => "answered",
+          () => "failed",
+        );
+        const outcome = await Promise.race([
+          pending,
+          new Promise((resolve) => setTimeout(() => resolve("still waiting"), 1_500)),
+        ]);
+        expect(outcome).to.equal("still waiting");
+        expect(warnings.join("\n")).to.include("throwOnRequestTimeout=true");
+      } finally {
+        withFlag.destroy();
+        withoutFlag.destroy();
+        sockets.forEach((s) => s.destroy());
+        await new Promise((resolve) => server.close(resolve));
+      }
+    });
 
     it("really cuts a connection that accepts and never answers (Node's HTTP handler)", async function () {
       this.timeout(30_000);

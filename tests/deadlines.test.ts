@@ -16,13 +16,29 @@ const stalled = (_request: unknown, options?: { abortSignal?: AbortSignal }) =>
       reject(Object.assign(new Error("Request aborted"), { name: "AbortError" })),
     ),
   );
-const throttled = async () => ({
-  response: {
-    statusCode: 503,
-    headers: { "content-type": "text/xml" },
-    body: Readable.from([Buffer.from(THROTTLED)]),
-  },
+// DynamoDB (the ledger) is refused too, in its own JSON protocol: total throttling means every call.
+const DYNAMO_THROTTLED = JSON.stringify({
+  __type: "com.amazonaws.dynamodb.v20120810#ThrottlingException",
+  message: "Rate of requests exceeds the allowed throughput.",
 });
+const throttledCalls: string[] = [];
+const throttled = async (request: { headers?: Record<string, string> }) => {
+  const dynamo = String(request.headers?.["x-amz-target"] ?? "").startsWith("DynamoDB_");
+  throttledCalls.push(dynamo ? "dynamodb" : "ec2");
+  return {
+    response: dynamo
+      ? {
+          statusCode: 400,
+          headers: { "content-type": "application/x-amz-json-1.0" },
+          body: Readable.from([Buffer.from(DYNAMO_THROTTLED)]),
+        }
+      : {
+          statusCode: 503,
+          headers: { "content-type": "text/xml" },
+          body: Readable.from([Buffer.from(THROTTLED)]),
+        },
+  };
+};
 
 const scheduledEvent = { "detail-type": "Scheduled Event", source: "aws.events", detail: {} };
 
@@ -42,6 +58,7 @@ describe("every run ends on time and says why", () => {
       AWS_SECRET_ACCESS_KEY: "x",
     });
     lines = [];
+    throttledCalls.length = 0;
     sinon.stub(process.stdout, "write").callsFake((chunk: string | Uint8Array) => {
       lines.push(...String(chunk).split("\n").filter(Boolean));
       return true;
@@ -66,7 +83,8 @@ describe("every run ends on time and says why", () => {
     return { response, finishedBy: end - Date.now() };
   }
 
-  for (const seconds of [10, 60, 300, 900]) {
+  // The least allowed, the range where 10 throttled attempts (50-74 s) used to outlast the function, and the most.
+  for (const seconds of [10, 11, 15, 30, 45, 60, 74, 90, 300, 900]) {
     for (const [label, handle, reason] of [
       ["a stalled endpoint", stalled, /^(time|timeout)/],
       ["total throttling", throttled, /^(time|throttled)/],
@@ -82,6 +100,10 @@ describe("every run ends on time and says why", () => {
         const [emf] = emfLines(lines.join("\n"));
         expect(emfProblems(JSON.stringify(emf))).to.deep.equal([]);
         expect(emf).to.deep.include({ RunComplete: 0, level: "INFO" });
+        if (handle === throttled) {
+          // Everything was refused: EC2 and the ledger alike.
+          expect(throttledCalls).to.include.members(["ec2", "dynamodb"]);
+        }
       });
     }
   }

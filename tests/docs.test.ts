@@ -7,7 +7,8 @@ import { parse } from "yaml";
 import { METRIC_NAMES } from "../handler/metrics";
 import { DISPATCHER_METRICS, WORKER_METRICS } from "../handler/organizationMetrics";
 import { buildAlarms } from "../infra/alarms";
-import { DEFAULTS, PROJECT_KEYS, type ProjectKey } from "../infra/config";
+import { ATTEMPT_TIMEOUT_MS } from "../handler/awsClients";
+import { DEFAULTS, MIN_TIMEOUT_SECONDS, PROJECT_KEYS, parseConfig, type ProjectKey } from "../infra/config";
 import { buildLedgerPolicy, buildTaggerPolicy } from "../infra/iamPolicy";
 import { buildMemberRoleTemplate } from "../infra/memberRoleTemplate";
 import { buildOrganizationAlarms } from "../infra/organizationAlarms";
@@ -77,6 +78,21 @@ describe("docs", () => {
 
     it("lists aws:region, which every stack sets", () => {
       expect(table).to.match(/^\| `aws:region` +\|/m);
+    });
+
+    it("states the limits of issue 11: the least timeout and why, and metrics at every log level", () => {
+      const row = (key: string) => table.split("\n").find((line) => line.startsWith(`| \`${key}\` `)) ?? "";
+      const refused = parseConfig({
+        "aws:region": "us-east-1",
+        timeoutSeconds: String(MIN_TIMEOUT_SECONDS - 1),
+      });
+      expect(refused.ok).to.be.false;
+      expect(parseConfig({ "aws:region": "us-east-1", timeoutSeconds: String(MIN_TIMEOUT_SECONDS) }).ok).to.be
+        .true;
+      expect(row("timeoutSeconds")).to.include(
+        `integer ${MIN_TIMEOUT_SECONDS} to 900 (below ${MIN_TIMEOUT_SECONDS}, no call could finish one ${ATTEMPT_TIMEOUT_MS / 1000} s attempt`,
+      );
+      expect(row("logLevel")).to.include("summary line and its metrics line are written at this level");
     });
   });
 

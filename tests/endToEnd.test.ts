@@ -16,7 +16,7 @@ import { invokeArchive, invokeArchiveAsync, unpackArchive, type Invocation } fro
 import { findResource, lambdaArchive, loadStack, sdkLayerDir } from "../local/pulumiMocks";
 import { dynamoLedger, newBatchId, type Ledger } from "../handler/ledger";
 import { createLedgerTable, emulatorDynamo, ledgerEntries } from "../local/ledgerTable";
-import { THROTTLED, startProxy, withoutImage } from "./support/ec2Proxy";
+import { DYNAMO_THROTTLED, THROTTLED, startProxy, withoutImage } from "./support/ec2Proxy";
 import { createImage, createSnapshot, emulatorClient, seedPolicyCases, tagsById } from "../local/seedAccount";
 import { recordingLogger } from "./support/ec2Stub";
 import { emfLines, emfProblems } from "./support/emf";
@@ -247,10 +247,20 @@ describe("end to end: the serialized Lambda on the EC2 emulator", function () {
       await resetAccount();
       await seedPolicyCases(ec2);
       const untouched = await tagsById(ec2);
-      const result = invoke([process.execPath], { RETENTION_DAYS: "90d" });
-      expect(result.ok).to.be.false;
-      expect(result.error?.message).to.include('RETENTION_DAYS="90d"');
-      expect(result.stdout).to.include('"statusCode":500');
+      // What the stack refuses is refused here too, and a look-alike of ours is never ignored.
+      for (const [overrides, named] of [
+        [{ RETENTION_DAYS: "90d" }, 'RETENTION_DAYS="90d"'],
+        [{ MANAGE_AMIS: "false", MANAGE_SNAPSHOTS: "false" }, "at least one kind must be managed"],
+        [
+          { DRY_RUN: "false", DRYRUN: "true" },
+          'DRYRUN="true": not a setting of this function; did you mean DRY_RUN?',
+        ],
+      ] as const) {
+        const result = invoke([process.execPath], overrides);
+        expect(result.ok, named).to.be.false;
+        expect(result.error?.message).to.include(named);
+        expect(result.stdout).to.include('"statusCode":500');
+      }
       expect(await tagsById(ec2)).to.deep.equal(untouched);
     });
   });
@@ -524,14 +534,15 @@ describe("end to end: the serialized Lambda on the EC2 emulator", function () {
 
   describe("deadlines on the emulator, behind a proxy that stalls or throttles", () => {
     const TIMEOUT_MS = 12_000;
-    for (const [label, intercept] of [
-      ["an endpoint that accepts and never answers", () => "stall" as const],
-      ["EC2 throttling every request", () => THROTTLED],
+    // Every request, EC2's and the ledger's (DynamoDB) alike, stalls or is throttled.
+    for (const [label, intercept, interceptJson] of [
+      ["an endpoint that accepts and never answers", () => "stall" as const, () => "stall" as const],
+      ["throttling of every request", () => THROTTLED, () => DYNAMO_THROTTLED],
     ] as const) {
       it(`answers before a ${TIMEOUT_MS / 1000} s timeout against ${label}, with a summary and an EMF line`, async () => {
         await resetAccount();
         await createSnapshot(ec2);
-        const proxy = await startProxy(emulator.endpoint, { intercept });
+        const proxy = await startProxy(emulator.endpoint, { intercept, interceptJson });
         try {
           const result = await invokeAsync({
             AWS_ENDPOINT_URL: proxy.endpoint,
@@ -551,6 +562,8 @@ describe("end to end: the serialized Lambda on the EC2 emulator", function () {
           const [metrics] = emfLines(result.stdout);
           expect(emfProblems(JSON.stringify(metrics))).to.deep.equal([]);
           expect(metrics).to.deep.include({ RunComplete: 0, level: "WARN" });
+          // The function did reach the proxy, and its ledger calls were refused as well.
+          expect(proxy.targets, "DynamoDB calls").not.to.be.empty;
         } finally {
           await proxy.close();
         }

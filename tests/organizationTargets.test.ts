@@ -154,6 +154,12 @@ describe("organization: target messages", () => {
     expect(problem('{"account":"12345","region":"ap-south-1","dryRun":"yes","x":1}')).to.equal(
       'account "12345": must be a 12-digit account ID; region "ap-south-1": must be one of us-east-1, eu-west-1; dryRun "yes": must be a boolean; unknown fields "x"',
     );
+    const many = JSON.stringify({
+      account: "123456789012",
+      region: "us-east-1",
+      ...Object.fromEntries(Array.from({ length: 8000 }, (_, i) => [`k${i}`, i])),
+    });
+    expect(problem(many)).to.match(/^unknown fields "k0", .*"k9" and 7990 more$/);
   });
 });
 

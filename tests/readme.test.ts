@@ -6,6 +6,8 @@ import { join } from "node:path";
 import { EXPIRY_LIMITS } from "../handler/settings";
 import { DEFAULTS } from "../infra/config";
 import { RECYCLE_BIN_DAYS } from "../infra/scopeConfig";
+import { ATTEMPT_TIMEOUT_MS, MAX_ATTEMPTS } from "../handler/awsClients";
+import { stopReason } from "../handler/errors";
 
 const root = join(__dirname, "..");
 const readme = readFileSync(join(root, "README.md"), "utf8");
@@ -24,6 +26,28 @@ describe("README", () => {
     const tryIt = section("Try it locally");
     for (const command of ["npm ci", "npm run demo", "npm test", "npm run synth", "npm run tag"]) {
       expect(tryIt, command).to.include(command);
+    }
+  });
+
+  it("says in Troubleshooting what a timed-out call and a throttled run look like, in the code's words", () => {
+    const troubleshooting = section("Troubleshooting");
+    const timedOut = stopReason(
+      Object.assign(new Error("the attempt got no answer within 5000 ms"), { name: "TimeoutError" }),
+    );
+    const throttled = stopReason(
+      Object.assign(new Error("Request limit exceeded."), { name: "RequestLimitExceeded" }),
+    );
+    expect(timedOut).to.match(/^timeout: /);
+    expect(throttled).to.match(/^throttled: /);
+    for (const text of [
+      `"stop_reason": "${timedOut}"`,
+      `"stop_reason": "${throttled}"`,
+      '"complete": false',
+      `within ${ATTEMPT_TIMEOUT_MS / 1000} s fails as a \`TimeoutError\``,
+      `(${MAX_ATTEMPTS} attempts`,
+      "](docs/troubleshooting.md)",
+    ]) {
+      expect(troubleshooting.replace(/\s+/g, " "), text).to.include(text);
     }
   });
 

@@ -123,6 +123,20 @@ describe("invocation payloads", () => {
     expect(message.length).to.be.below(1000);
   });
 
+  it("cuts a huge value or key in the message", () => {
+    const huge = "x".repeat(100_000);
+    for (const payload of [{ dryRun: huge }, { [huge]: 1 }, [huge]]) {
+      let message = "";
+      try {
+        parseInvocation(payload);
+      } catch (error) {
+        message = (error as Error).message;
+      }
+      expect(message).to.match(/^Invalid invocation payload: /);
+      expect(message.length).to.be.below(300);
+    }
+  });
+
   it("takes dryRun from a manual run, and nothing from an empty one", () => {
     expect(parseInvocation({ dryRun: true })).to.deep.equal({ dryRun: true });
     expect(parseInvocation({ dryRun: false })).to.deep.equal({ dryRun: false });

@@ -1,5 +1,5 @@
 import { expect } from "chai";
-import { existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { readStackConfig } from "../local/stackConfig";
@@ -82,17 +82,40 @@ describe("npm run synth", () => {
     }
   });
 
-  it("prints the errors pulumi preview would and exits non-zero on bad config, writing nothing", async () => {
+  it("prints the errors pulumi preview would on bad --config values, exit 2 as for any bad flag, writing nothing", async () => {
     const out = join(tmpdir(), `synth-bad-${process.pid}`);
     const io = capture();
     const code = await main(
       ["--config", "retentionDays=0", "--config", "namePrefix=has space", "--out", out],
       io.io,
     );
-    expect(code).to.equal(1);
+    expect(code).to.equal(2);
     expect(io.err()).to.match(/^error: Invalid stack configuration \(2 problems\):/);
     expect(io.err()).to.include('ec2-backup-retention:retentionDays = "0"');
+    expect(io.err()).to.include("usage: npm run synth");
     expect(existsSync(out)).to.be.false;
+  });
+
+  it("refuses an unknown aws:region or stack as a bad flag, exit 2, naming the closest regions", async () => {
+    const region = capture();
+    expect(await main(["--config", "aws:region=xx-fake-1"], region.io)).to.equal(2);
+    expect(region.err()).to.match(/aws:region = "xx-fake-1": not a known AWS region; closest: /);
+    expect(region.out()).to.equal("");
+    const stack = capture();
+    expect(await main(["--stack", "nosuch"], stack.io)).to.equal(2);
+    expect(stack.err()).to.include('--stack "nosuch": no stack file');
+  });
+
+  it("leaves bad values in the stack file to the program: what preview prints, exit 1", async () => {
+    const file = join(ROOT, `Pulumi.synthbad${process.pid}.yaml`);
+    writeFileSync(file, 'config:\n  aws:region: us-east-1\n  ec2-backup-retention:retentionDays: "0"\n');
+    try {
+      const io = capture();
+      expect(await main(["--stack", `synthbad${process.pid}`], io.io)).to.equal(1);
+      expect(io.err()).to.match(/^error: Invalid stack configuration \(1 problem\):/);
+    } finally {
+      rmSync(file, { force: true });
+    }
   });
 
   it("refuses --config without key=value as a usage error, exit 2, like every bad flag", async () => {

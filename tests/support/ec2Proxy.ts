@@ -7,6 +7,11 @@ import type { AddressInfo } from "node:net";
 export interface ProxyHooks {
   /** Answers an EC2 request instead of the emulator, or leaves it hanging ("stall"). */
   intercept?(action: string, params: URLSearchParams): { status: number; body: string } | "stall" | undefined;
+  /**
+   * Answers a JSON-protocol request (DynamoDB: the ledger) instead of the emulator, or leaves it
+   * hanging; `target` is its X-Amz-Target header, e.g. "DynamoDB_20120810.GetItem".
+   */
+  interceptJson?(target: string): { status: number; body: string } | "stall" | undefined;
   /** Runs before an EC2 query-protocol request is forwarded. */
   before?(action: string, params: URLSearchParams): Promise<void> | void;
   /** Rewrites the emulator's answer to an EC2 request. */
@@ -17,6 +22,8 @@ export interface Proxy {
   endpoint: string;
   /** EC2 actions seen, in order, with their parameters. */
   requests: { action: string; params: URLSearchParams }[];
+  /** JSON-protocol targets seen (DynamoDB), in order. */
+  targets: string[];
   close(): Promise<void>;
 }
 
@@ -30,6 +37,7 @@ async function readBody(request: IncomingMessage): Promise<Buffer> {
 
 export async function startProxy(upstream: string, hooks: ProxyHooks = {}): Promise<Proxy> {
   const requests: Proxy["requests"] = [];
+  const targets: string[] = [];
   const server = createServer(async (request, response) => {
     try {
       const body = await readBody(request);
@@ -38,6 +46,19 @@ export async function startProxy(upstream: string, hooks: ProxyHooks = {}): Prom
       );
       const params = new URLSearchParams(isQuery ? body.toString("utf8") : "");
       const action = params.get("Action") ?? "";
+      const target = String(request.headers["x-amz-target"] ?? "");
+      if (target) {
+        targets.push(target);
+        const answer = hooks.interceptJson?.(target);
+        if (answer === "stall") {
+          return;
+        }
+        if (answer) {
+          response.writeHead(answer.status, { "content-type": "application/x-amz-json-1.0" });
+          response.end(answer.body);
+          return;
+        }
+      }
       if (action) {
         requests.push({ action, params });
         const answer = hooks.intercept?.(action, params);
@@ -77,6 +98,7 @@ export async function startProxy(upstream: string, hooks: ProxyHooks = {}): Prom
   return {
     endpoint: `http://127.0.0.1:${port}`,
     requests,
+    targets,
     close: () =>
       new Promise((resolve) => {
         server.close(() => resolve());
@@ -111,6 +133,15 @@ export function withoutImage(body: string, imageId: string): string {
   const kept = items.filter((item) => !item.includes(`<imageId>${imageId}</imageId>`));
   return `${body.slice(0, open)}<imagesSet>${kept.join("")}${body.slice(close)}`;
 }
+
+/** DynamoDB's answer when it throttles (the JSON protocol's error shape). */
+export const DYNAMO_THROTTLED = {
+  status: 400,
+  body: JSON.stringify({
+    __type: "com.amazonaws.dynamodb.v20120810#ThrottlingException",
+    message: "Rate of requests exceeds the allowed throughput.",
+  }),
+};
 
 /** EC2's answer when the request budget is spent. */
 export const THROTTLED = {
