@@ -170,7 +170,8 @@ describe("explicit providers as aws.Provider makes them", () => {
     });
   });
 
-  it("gives region R's explicit provider the same URN and inputs in regions [R] and [Q, R], so pulumi state move can carry it", async () => {
+  it("gives region R's explicit provider the same URN and inputs in regions [R] and [Q, R], so pulumi state move can carry it", async function () {
+    this.timeout(240_000);
     const provider = async (config: Record<string, string>) => {
       await loadStack({ ...config, ...ACCOUNT_SETTINGS });
       const urn = registrations.find((r) => r.type === PROVIDER && r.name === "aws-eu-west-1")?.urn;
