@@ -226,7 +226,11 @@ function alarmTopicProblems(
   const problems: [string, string, string][] = [];
   const { alarmTopicArn, alarmTopicArns } = operations;
   if (alarmTopicArn !== "" && Object.keys(alarmTopicArns).length > 0) {
-    problems.push(["alarmTopicArn", alarmTopicArn, "set alarmTopicArn or alarmTopicArns, not both"]);
+    problems.push([
+      "alarmTopicArn",
+      alarmTopicArn,
+      `alarmTopicArns is set too (${JSON.stringify(alarmTopicArns)}): set alarmTopicArn or alarmTopicArns, not both`,
+    ]);
   } else if (alarmTopicArn !== "" && regions.length > 1) {
     problems.push([
       "alarmTopicArn",

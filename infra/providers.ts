@@ -8,15 +8,30 @@ const NAMESPACE = "aws:";
 
 /**
  * The stack's `aws:` settings as provider inputs: `aws:assumeRoles` becomes `assumeRoles`. Values
- * stay the strings Pulumi hands a default provider (objects and lists as JSON text), which is also
- * what the generated aws.Provider class sends for them.
+ * stay the strings Pulumi hands a default provider, objects and lists as JSON text: the generated
+ * aws.Provider class sends every non-string input as `JSON.stringify(value)` too
+ * (@pulumi/aws provider.js), so `assumeRoles: [{ roleArn }]` and `defaultTags: { tags }` reach the
+ * provider in the same shape either way. JSON text is re-encoded compactly, byte for byte what
+ * aws.Provider would send for the parsed value, however the stack file spaced it.
  */
 export function awsSettings(config: Record<string, string>): Record<string, string> {
   return Object.fromEntries(
     Object.entries(config)
       .filter(([key]) => key.startsWith(NAMESPACE))
-      .map(([key, value]) => [key.slice(NAMESPACE.length), value]),
+      .map(([key, value]) => [key.slice(NAMESPACE.length), compactJson(value)]),
   );
+}
+
+/** A JSON object or list, compact; anything else (a profile name, "true", "25") as it is. */
+function compactJson(value: string): string {
+  if (!/^\s*[[{]/.test(value)) {
+    return value;
+  }
+  try {
+    return JSON.stringify(JSON.parse(value));
+  } catch {
+    return value;
+  }
 }
 
 /** A provider's inputs for one region: every setting, the region replaced. */

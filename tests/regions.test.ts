@@ -1,3 +1,4 @@
+import * as aws from "@pulumi/aws";
 import { expect } from "chai";
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
@@ -133,6 +134,54 @@ describe("several regions in one stack", () => {
     expect(error?.message).to.include('unknown region "moon-1"');
     expect(error?.message).to.include("lists us-east-1 more than once");
     expect(registered).to.have.length(0);
+  });
+});
+
+describe("explicit providers as aws.Provider makes them", () => {
+  it("sends JSON-valued settings byte for byte as the generated aws.Provider sends the parsed objects", async () => {
+    // A stack file's YAML objects reach the program as JSON text, spaced as the CLI likes.
+    const spaced = {
+      "aws:assumeRoles":
+        '[ { "roleArn": "arn:aws:iam::111122223333:role/backup-deployer", "sessionName": "pulumi" } ]',
+      "aws:defaultTags": '{ "tags": { "Team": "platform", "CostCenter": "ops" } }',
+      "aws:allowedAccountIds": '[ "111122223333" ]',
+    };
+    await loadStack({ regions: '["eu-west-1"]', "aws:profile": "platform-admin", ...spaced });
+    const ours = registered.find((r) => r.type === PROVIDER && r.name === "aws-eu-west-1");
+    // The reference: the provider class @pulumi/aws generates, given the parsed values.
+    new aws.Provider("reference", {
+      region: "eu-west-1",
+      profile: "platform-admin",
+      assumeRoles: JSON.parse(spaced["aws:assumeRoles"]),
+      defaultTags: JSON.parse(spaced["aws:defaultTags"]),
+      allowedAccountIds: JSON.parse(spaced["aws:allowedAccountIds"]),
+    });
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    const reference = registered.find((r) => r.type === PROVIDER && r.name === "reference");
+    expect(reference, "reference provider").to.not.equal(undefined);
+    for (const key of ["region", "profile", "assumeRoles", "defaultTags", "allowedAccountIds"]) {
+      expect(ours?.inputs[key], key).to.equal(reference?.inputs[key]);
+    }
+    expect(JSON.parse(ours?.inputs.assumeRoles)).to.deep.equal([
+      { roleArn: "arn:aws:iam::111122223333:role/backup-deployer", sessionName: "pulumi" },
+    ]);
+    expect(JSON.parse(ours?.inputs.defaultTags)).to.deep.equal({
+      tags: { Team: "platform", CostCenter: "ops" },
+    });
+  });
+
+  it("gives region R's explicit provider the same URN and inputs in regions [R] and [Q, R], so pulumi state move can carry it", async function () {
+    this.timeout(240_000);
+    const provider = async (config: Record<string, string>) => {
+      await loadStack({ ...config, ...ACCOUNT_SETTINGS });
+      const urn = registrations.find((r) => r.type === PROVIDER && r.name === "aws-eu-west-1")?.urn;
+      const inputs = registered.find((r) => r.type === PROVIDER && r.name === "aws-eu-west-1")?.inputs;
+      expect(urn, JSON.stringify(config)).to.be.a("string");
+      return { urn, inputs };
+    };
+    const alone = await provider({ regions: '["eu-west-1"]' });
+    const merged = await provider({ "aws:region": "us-east-1", regions: '["us-east-1","eu-west-1"]' });
+    expect(merged).to.deep.equal(alone);
   });
 });
 
@@ -321,6 +370,15 @@ describe("alarm topics per region", () => {
         alarmTopicArns: JSON.stringify({ "eu-west-1": topic("eu-west-1") }),
       }),
     ).to.include("eu-west-1 is not one of the stack's regions (us-east-1)");
+    expect(
+      await errorOf({
+        "aws:region": "us-east-1",
+        alarmTopicArn: topic("us-east-1"),
+        alarmTopicArns: JSON.stringify({ "us-east-1": topic("us-east-1") }),
+      }),
+    ).to.include(
+      'alarmTopicArn = "arn:aws:sns:us-east-1:111122223333:ops-alerts": alarmTopicArns is set too ({"us-east-1":"arn:aws:sns:us-east-1:111122223333:ops-alerts"}): set alarmTopicArn or alarmTopicArns, not both',
+    );
     expect(await errorOf({ "aws:region": "us-east-1", alarmTopicArns: '["x"]' })).to.include(
       'alarmTopicArns = "[\\"x\\"]": must be a JSON object of region to SNS topic ARN',
     );
