@@ -1,5 +1,6 @@
 // The function runs the SDK the tests ran: a pinned, bundled layer, and nothing from the runtime.
 import { expect } from "chai";
+import { spawnSync } from "node:child_process";
 import { createHash } from "node:crypto";
 import { builtinModules } from "node:module";
 import { mkdtempSync, readFileSync, readdirSync, realpathSync, rmSync, statSync } from "node:fs";
@@ -209,6 +210,27 @@ describe("the pinned AWS SDK layer", () => {
       "node_modules/@smithy/util-hex-encoding is 4.1.0, package-lock.json pins 4.2.0",
       "node_modules/@smithy/core (3.0.0) is not in package-lock.json",
     ]);
+  });
+
+  it("makes a benchmark process load the layer's clients, and refuse one the layer lacks", () => {
+    const run = (request: string) =>
+      spawnSync(
+        process.execPath,
+        [
+          "-r",
+          join(__dirname, "..", "local", "useLayer.js"),
+          "-e",
+          `console.log(require.resolve("${request}"))`,
+        ],
+        { cwd: tmpdir(), encoding: "utf8", env: { ...process.env, SDK_LAYER_DIR: buildSdkLayer().dir } },
+      );
+    const ec2 = run("@aws-sdk/client-ec2");
+    expect(ec2.status, ec2.stderr).to.equal(0);
+    expect(ec2.stdout.trim().startsWith(layerModules)).to.be.true;
+    // Installed in node_modules, which the layer's directory sits under, but not in this layer.
+    const sqs = run("@aws-sdk/client-sqs");
+    expect(sqs.status).not.to.equal(0);
+    expect(sqs.stderr).to.include("@aws-sdk/client-sqs: not in the function's SDK layer");
   });
 
   it("bundles from each package's ES module build, re-exporting the surface only", () => {
