@@ -1,4 +1,4 @@
-// `npm run bench [-- --small] [--json] [--write] [--lifecycle] [--emulator]`
+// `npm run bench [-- --small] [--json] [--write] [--lifecycle] [--emulator] [--memory]`
 // Every run in its own process: the real tagger core and the SDK client as Lambda configures it,
 // over an in-process EC2 fake with EC2's buckets, a service time per call (latency profile), the
 // tagger's CPU charged at the function's memorySize, and a simulated clock. Ours (the pipeline)
@@ -9,6 +9,7 @@ import { cpus, totalmem } from "node:os";
 import { join } from "node:path";
 import { ROOT } from "../infra/projectRoot";
 import { renderChart } from "./chart";
+import { measureColdStarts, type ColdStart } from "./coldStart";
 import { renderEmulatorTable, runEmulatorBench, type EmulatorRow } from "./emulatorBench";
 import { withSdkLayer } from "./layerProcess";
 import type { LifecycleRequest, LifecycleResult } from "./lifecycle";
@@ -33,11 +34,16 @@ const SEED_SPEEDUP = 300;
 const RSS_GROWTH = 0.1;
 const MEMORY_SIZES = [192, 256, 512, 1024];
 const ORG = { accounts: 100, regions: 4, snapshots: 10_000, concurrency: [1, 5, 10, 25, 50, 100] };
+/** Memory the function needs: the measured peak RSS plus 20%. */
+const HEADROOM = 0.2;
+/** Node.js 22, the Lambda runtime's version: this process if it is one, otherwise from the npm registry. */
+const NODE_22 = process.version.startsWith("v22.") ? [process.execPath] : ["npx", "-y", "node@22"];
 
 const args = new Set(process.argv.slice(2));
 const small = args.has("--small");
 const lifecycleOnly = args.has("--lifecycle");
 const emulatorOnly = args.has("--emulator") && !args.has("--write") && !args.has("--json");
+const memoryOnly = args.has("--memory") && !args.has("--write") && !args.has("--json");
 const log = (line: string) => {
   if (!args.has("--json")) {
     process.stderr.write(`${line}\n`);
@@ -47,14 +53,32 @@ const log = (line: string) => {
 /** Everything so far, written after every run, so a failure late in a long run loses nothing. */
 let progress: unknown;
 
-function child<T>(request: RunRequest, memorySize = DEFAULT_MEMORY_SIZE): T {
+/** How a run's process gets Node.js and the SDK: the function's layer unless measuring without it. */
+interface ChildOptions {
+  node?: string[];
+  sdk?: "layer" | "full packages";
+}
+
+function child<T>(request: RunRequest, memorySize = DEFAULT_MEMORY_SIZE, options: ChildOptions = {}): T {
   if (progress !== undefined) {
     writeFileSync(join(ROOT, "out", "bench-progress.json"), JSON.stringify(progress));
   }
-  const layer = withSdkLayer(process.env);
+  const [program, ...nodeArgs] = options.node ?? [process.execPath];
+  // "full packages": the @aws-sdk/client-* packages whole from node_modules, as the runtime ships them.
+  const layer =
+    options.sdk === "full packages"
+      ? { args: [], env: { ...process.env, AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: "true" } }
+      : withSdkLayer(process.env);
   const run = spawnSync(
-    process.execPath,
-    [...layer.args, "--expose-gc", ...lambdaHeapFlags(memorySize), SCRIPT, JSON.stringify(request)],
+    program,
+    [
+      ...nodeArgs,
+      ...layer.args,
+      "--expose-gc",
+      ...lambdaHeapFlags(memorySize),
+      SCRIPT,
+      JSON.stringify(request),
+    ],
     { encoding: "utf8", maxBuffer: 64 * 1024 * 1024, env: layer.env },
   );
   if (run.status !== 0) {
@@ -68,6 +92,7 @@ function scenario(
   name: ScenarioName,
   snapshots: number,
   extra: Partial<ScenarioRequest> = {},
+  options: ChildOptions = {},
 ): ScenarioResult {
   const request: ScenarioRequest = {
     kind: "scenario",
@@ -78,8 +103,11 @@ function scenario(
     memorySize: DEFAULT_MEMORY_SIZE,
     ...extra,
   };
-  log(`${design}: ${name} at ${snapshots.toLocaleString("en-US")} snapshots (${request.memorySize} MB)...`);
-  return child<ScenarioResult>(request, request.memorySize);
+  const how = options.node ? `, ${options.node.join(" ")}, SDK: ${options.sdk ?? "layer"}` : "";
+  log(
+    `${design}: ${name} at ${snapshots.toLocaleString("en-US")} snapshots (${request.memorySize} MB${how})...`,
+  );
+  return child<ScenarioResult>(request, request.memorySize, options);
 }
 
 interface Check {
@@ -203,7 +231,50 @@ interface Everything {
     coverage: { concurrency: number; firstRunSeconds: number; steadySeconds: number }[];
   };
   emulatorRows: EmulatorRow[];
+  memory?: MemoryFigures;
   checks: Check[];
+}
+
+/** Issue 13: the function's memory and cold start under Node.js 22, with the layer and before it. */
+interface MemoryFigures {
+  node: string;
+  resources: number;
+  /** First run at 110,000 resources, default memorySize, the SDK from the layer. */
+  layer: ScenarioResult;
+  /** The same with the full client packages, as the runtime's own SDK would load. */
+  fullPackages: ScenarioResult;
+  coldStarts: ColdStart[];
+  /** Peak RSS with the layer plus HEADROOM, in MB. */
+  neededMb: number;
+}
+
+async function measureMemory(): Promise<MemoryFigures> {
+  const runs = (["layer", "full packages"] as const).map((sdk) =>
+    scenario("pipeline", "first run", 100_000, {}, { node: NODE_22, sdk }),
+  );
+  log(`cold starts under ${NODE_22.join(" ")}...`);
+  const coldStarts = await measureColdStarts(NODE_22);
+  const [layer, fullPackages] = runs;
+  const neededMb = Math.ceil(layer.rssPeakMb * (1 + HEADROOM));
+  const resources = layer.snapshots + layer.images;
+  check(
+    `memory: default memorySize at least the peak RSS at ${resources.toLocaleString("en-US")} resources (Node.js 22, SDK layer) + ${HEADROOM * 100}%`,
+    DEFAULT_MEMORY_SIZE >= neededMb,
+    `${DEFAULT_MEMORY_SIZE} MB vs ${fmt(layer.rssPeakMb)} MB + ${HEADROOM * 100}% = ${neededMb} MB`,
+  );
+  check(
+    `memory: the run under Node.js 22 with the layer is complete`,
+    layer.complete,
+    `tagged ${layer.tagged} of ${layer.minimum.toWrite}`,
+  );
+  return {
+    node: coldStarts[0]?.node ?? NODE_22.join(" "),
+    resources,
+    layer,
+    fullPackages,
+    coldStarts,
+    neededMb,
+  };
 }
 
 async function main(): Promise<void> {
@@ -226,6 +297,10 @@ async function main(): Promise<void> {
   }
   if (emulatorOnly) {
     all.emulatorRows = await runEmulatorBench(5_000, log);
+    return finish(all);
+  }
+  if (memoryOnly) {
+    all.memory = await measureMemory();
     return finish(all);
   }
   const sizes = small ? [1_000] : [1_000, 10_000, 100_000];
@@ -350,6 +425,9 @@ async function main(): Promise<void> {
   checkLifecycle(all.lifecycle);
   if (args.has("--emulator")) {
     all.emulatorRows = await runEmulatorBench(5_000, log);
+  }
+  if (!small) {
+    all.memory = await measureMemory();
   }
   if (!small) {
     writeFileSync(join(ROOT, "bench", "results.svg"), chart(all));
@@ -590,10 +668,37 @@ function renderTables(all: Everything): string {
       ),
     );
   }
+  if (all.memory) {
+    parts.push("", renderMemory(all.memory));
+  }
   if (all.emulatorRows.length > 0) {
     parts.push("", `On the EC2 emulator (moto):\n\n${renderEmulatorTable(all.emulatorRows)}`);
   }
   return parts.join("\n");
+}
+
+function renderMemory(m: MemoryFigures): string {
+  const cold = (sdk: ColdStart["sdk"]) => m.coldStarts.find((c) => c.sdk === sdk);
+  const row = (label: string, run: ScenarioResult, sdk: ColdStart["sdk"]) => [
+    label,
+    fmt(run.rssPeakMb),
+    run.complete ? "yes" : "no",
+    cold(sdk) ? fmt((cold(sdk) as ColdStart).initMs) : "-",
+    cold(sdk) ? fmt((cold(sdk) as ColdStart).rssMb) : "-",
+  ];
+  return [
+    `Memory and cold start, ${m.node}, first run at ${m.resources.toLocaleString("en-US")} resources, ${DEFAULT_MEMORY_SIZE} MB heap flags (peak RSS includes the fake account); cold start: a fresh process loads the serialized archive, which builds its clients (median of 5):`,
+    "",
+    table(
+      ["SDK", "peak RSS MB", "complete", "cold start ms", "RSS after cold start MB"],
+      [
+        row("before: the full client packages, as the runtime ships them", m.fullPackages, "full packages"),
+        row("after: the function's layer", m.layer, "layer"),
+      ],
+    ),
+    "",
+    `Needed: ${fmt(m.layer.rssPeakMb)} MB + ${HEADROOM * 100}% = ${m.neededMb} MB; default memorySize ${DEFAULT_MEMORY_SIZE} MB (set for CPU, see docs/development.md).`,
+  ].join("\n");
 }
 
 function renderChecks(): string {
@@ -657,6 +762,7 @@ npm run bench -- --json        # everything, with pass/fail per goal (writes ben
 npm run bench -- --small       # what CI runs: counts only, under a minute
 npm run bench -- --lifecycle   # 365 simulated days with expiry on
 npm run bench -- --emulator    # 5,000 snapshots through the SDK over HTTP against moto
+npm run bench -- --memory      # peak RSS and cold start under Node.js 22, with the SDK layer and without
 npm run bench -- --write       # all of it, and rewrites this file
 \`\`\`
 `;

@@ -54,7 +54,8 @@ export const DEFAULTS = {
   // Chosen by the benchmark (BENCHMARKS.md, "memorySize"): Lambda's CPU scales with memory (one
   // vCPU at 1,769 MB), and the pipeline is CPU-bound below that, so a run costs about the same
   // GB-seconds at any size while its time falls with memory; 1024 MB runs a 110,000-resource first
-  // run within the goals, and peak RSS (about 180 MB) is far below it.
+  // run within the goals. Memory is not what sets it: the function needs 386 MB (peak RSS 322 MB at
+  // 110,000 resources under Node.js 22 with the SDK layer, + 20%; docs/development.md).
   memorySize: 1024,
   timeoutSeconds: 300,
   extraTags: {} as Record<string, string>,

@@ -1,10 +1,16 @@
 // The AWS SDK the function runs, pinned: an esbuild bundle of exactly the clients, commands and
 // paginators the handler uses, at the versions in package-lock.json, shipped as a Lambda layer.
-// The Node.js runtime puts /opt/nodejs/node_modules ahead of its own SDK on the module path
-// (Lambda docs, "Working with layers for Node.js Lambda functions"), so the layer's copy is the one
-// the serialized closure's require("@aws-sdk/client-ec2/dist-cjs/index.js") finds.
+// Why the layer's copy wins: Lambda extracts a layer's nodejs/node_modules to /opt/nodejs/node_modules
+// ("Working with layers for Node.js Lambda functions", "Layer paths for each Lambda runtime"), and
+// the Node.js runtimes set NODE_PATH to /opt/nodejs/nodeNN/node_modules:/opt/nodejs/node_modules:
+// $LAMBDA_RUNTIME_DIR/node_modules ("Defined runtime environment variables",
+// https://docs.aws.amazon.com/lambda/latest/dg/configuration-envvars.html#configuration-envvars-runtime),
+// the runtime's own SDK being in $LAMBDA_RUNTIME_DIR/node_modules (/var/runtime/node_modules). The
+// archive in /var/task has no node_modules, so Node.js falls through to NODE_PATH in that order and
+// the serialized closure's require("@aws-sdk/client-ec2/dist-cjs/index.js") finds the layer first.
 import { createHash } from "node:crypto";
 import { existsSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from "node:fs";
+import { builtinModules } from "node:module";
 import { join } from "node:path";
 import { deflateRawSync } from "node:zlib";
 import { ROOT } from "./projectRoot";
@@ -94,13 +100,86 @@ function packageVersion(root: string, pkg: string): string {
   return JSON.parse(readFileSync(join(root, "node_modules", pkg, "package.json"), "utf8")).version;
 }
 
+/** esbuild's metafile, as far as these checks read it. */
+export interface BundleMetafile {
+  inputs: Record<string, { imports: { path: string; external?: boolean }[] }>;
+}
+
+/**
+ * Imports the bundle leaves for Node.js to resolve at run time that Node.js does not provide itself.
+ * Any such module would come from wherever Lambda's module path finds it (the runtime's own SDK
+ * included), so a build with one fails.
+ */
+export function unprovidedImports(metafile: BundleMetafile): string[] {
+  const external = Object.values(metafile.inputs).flatMap((input) =>
+    input.imports.filter((i) => i.external).map((i) => i.path),
+  );
+  const builtin = (name: string) => builtinModules.includes(name.replace(/^node:/, ""));
+  return [...new Set(external.filter((name) => !builtin(name)))].sort();
+}
+
+/** The installed package directories ("node_modules/@smithy/core") the bundle took code from. */
+export function bundledPackageDirs(metafile: BundleMetafile): string[] {
+  const dirs = Object.keys(metafile.inputs)
+    // From the first node_modules on: a linked node_modules shows as "../elsewhere/node_modules/...".
+    .map(
+      (input) =>
+        /(node_modules\/(?:@[^/]+\/)?[^/]+(?:\/node_modules\/(?:@[^/]+\/)?[^/]+)*)\//.exec(input)?.[1],
+    )
+    .filter((dir): dir is string => dir !== undefined);
+  return [...new Set(dirs)].sort();
+}
+
+/**
+ * Each bundled package whose installed version is not the one package-lock.json pins, as an
+ * explanation. The lockfile's v2/v3 "packages" map is keyed by exactly these directories.
+ */
+export function lockfileMismatches(
+  lockfile: { packages?: Record<string, { version?: string }> },
+  installed: Record<string, string>,
+): string[] {
+  return Object.entries(installed)
+    .filter(([dir, version]) => lockfile.packages?.[dir]?.version !== version)
+    .map(([dir, version]) =>
+      lockfile.packages?.[dir]
+        ? `${dir} is ${version}, package-lock.json pins ${lockfile.packages[dir].version}`
+        : `${dir} (${version}) is not in package-lock.json`,
+    );
+}
+
+/** Refuses a bundle that is not exactly the locked SDK, or that leaves an SDK module to the runtime. */
+function checkBundle(root: string, lockfileText: string, metafile: BundleMetafile): void {
+  const problems = unprovidedImports(metafile).map(
+    (name) => `the bundle requires ${name} at run time, which the layer does not provide`,
+  );
+  const installed = Object.fromEntries(
+    bundledPackageDirs(metafile).map((dir) => [
+      dir,
+      JSON.parse(readFileSync(join(root, dir, "package.json"), "utf8")).version as string,
+    ]),
+  );
+  problems.push(...lockfileMismatches(JSON.parse(lockfileText), installed));
+  if (problems.length > 0) {
+    throw new Error(
+      `The AWS SDK layer would not be the locked SDK (${problems.length} problems; run npm ci):\n  ${problems.join("\n  ")}`,
+    );
+  }
+}
+
 /**
  * Builds the layer into a cache directory named by its hash, or reuses it: an unchanged lockfile
- * and surface give the same files, so `pulumi up` sees the same archive and replaces nothing.
+ * and surface give the same files, so `pulumi up` sees the same archive and replaces nothing
+ * (Pulumi compares a directory archive by a hash of its file names and contents only).
+ * `cacheDir` is where built layers are kept (tests build into a fresh one).
  */
-export function buildSdkLayer(root = ROOT, surface: SdkSurface = SDK_SURFACE): BuiltLayer {
-  const hash = sdkLayerHash(readFileSync(join(root, "package-lock.json"), "utf8"), surface);
-  const dir = join(root, "node_modules", ".cache", "ec2-backup-retention", "sdk-layer", hash);
+export function buildSdkLayer(
+  root = ROOT,
+  surface: SdkSurface = SDK_SURFACE,
+  cacheDir = join(root, "node_modules", ".cache", "ec2-backup-retention", "sdk-layer"),
+): BuiltLayer {
+  const lockfileText = readFileSync(join(root, "package-lock.json"), "utf8");
+  const hash = sdkLayerHash(lockfileText, surface);
+  const dir = join(cacheDir, hash);
   const modulesDir = join(dir, "nodejs", "node_modules");
   const bundlePath = join(modulesDir, BUNDLE, "index.js");
   const modules = Object.keys(surface).map((pkg) => `${pkg}/dist-cjs/index.js`);
@@ -110,8 +189,13 @@ export function buildSdkLayer(root = ROOT, surface: SdkSurface = SDK_SURFACE): B
     const stagingModules = join(staging, "nodejs", "node_modules");
     // eslint-disable-next-line @typescript-eslint/no-require-imports
     const esbuild = require("esbuild") as typeof import("esbuild");
-    esbuild.buildSync({
+    const { metafile } = esbuild.buildSync({
       stdin: { contents: entrySource(surface), resolveDir: root, loader: "ts" },
+      // The bundle names each module by its path from the working directory ("node_modules/...");
+      // pinned to the project, unresolved through a linked node_modules, so the same lockfile gives
+      // the same bytes from any directory or clone, and Pulumi sees the same archive.
+      absWorkingDir: root,
+      preserveSymlinks: true,
       bundle: true,
       platform: "node",
       target: "node22",
@@ -125,7 +209,9 @@ export function buildSdkLayer(root = ROOT, surface: SdkSurface = SDK_SURFACE): B
       legalComments: "none",
       outfile: join(stagingModules, BUNDLE, "index.js"),
       logLevel: "silent",
+      metafile: true,
     });
+    checkBundle(root, lockfileText, metafile);
     writeFileSync(
       join(stagingModules, BUNDLE, "package.json"),
       `${JSON.stringify({ name: BUNDLE, private: true, main: "index.js" }, null, 2)}\n`,

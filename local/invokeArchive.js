@@ -32,7 +32,10 @@ const context = {
   getRemainingTimeInMillis: () => Math.max(0, deadline - Date.now()),
 };
 
-const write = (result) => fs.writeFileSync(resultFile, JSON.stringify(result));
+// With every result, the file of every module loaded so far (require.cache, real paths): the tests
+// check that the SDK came from the layer and nothing else.
+const write = (result) =>
+  fs.writeFileSync(resultFile, JSON.stringify({ ...result, loaded: Object.keys(require.cache) }));
 try {
   const { handler } = require(path.resolve(dir, "__index.js"));
   Promise.resolve(handler(event, context)).then(

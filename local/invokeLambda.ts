@@ -16,6 +16,8 @@ export interface Invocation {
   error?: { name: string; message: string };
   /** Milliseconds of the timeout left when the handler answered. */
   msLeft?: number;
+  /** Every module file the child loaded (real paths), this invoker included. */
+  loaded: string[];
   /** What the function logged. */
   stdout: string;
 }

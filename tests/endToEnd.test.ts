@@ -1,7 +1,8 @@
 // The exact code Pulumi would upload, run in a child Node.js process against the EC2 emulator:
-// under this Node.js and under Node.js 22, the Lambda runtime's version.
+// under Node.js 20 and Node.js 22 (the Lambda runtime's version), with the SDK from the layer alone.
 import { expect } from "chai";
 import { spawnSync } from "node:child_process";
+import { realpathSync } from "node:fs";
 import { addDays, isoDateUtc } from "../handler/dates";
 import { createBatchWriter, type Failure } from "../handler/write";
 import { existingSnapshots } from "../handler/tagger";
@@ -29,14 +30,18 @@ const tagList = (record: Record<string, string>) =>
 const withoutBatch = (tags: Record<string, string> | undefined) =>
   Object.fromEntries(Object.entries(tags ?? {}).filter(([key]) => key !== "RetentionBatch"));
 
-const runtimes: { label: string; command: string[] }[] = [
-  { label: `this Node.js (${process.version})`, command: [process.execPath] },
-  { label: "Node.js 22, the Lambda runtime's version", command: ["npx", "-y", "node@22"] },
+/** Node.js `major`: this process when it is that version, otherwise `npx -y node@<major>`. */
+const nodeCommand = (major: number) =>
+  process.version.startsWith(`v${major}.`) ? [process.execPath] : ["npx", "-y", `node@${major}`];
+const runtimes: { label: string; major: number; command: string[] }[] = [
+  { label: "Node.js 20", major: 20, command: nodeCommand(20) },
+  { label: "Node.js 22, the Lambda runtime's version", major: 22, command: nodeCommand(22) },
 ];
 
-function node22Available(): boolean {
-  const result = spawnSync("npx", ["-y", "node@22", "--version"], { encoding: "utf8", timeout: 240_000 });
-  return result.status === 0 && result.stdout.trim().startsWith("v22.");
+function nodeAvailable(command: string[], major: number): boolean {
+  const [program, ...args] = command;
+  const result = spawnSync(program, [...args, "--version"], { encoding: "utf8", timeout: 240_000 });
+  return result.status === 0 && result.stdout.trim().startsWith(`v${major}.`);
 }
 
 describe("end to end: the serialized Lambda on the EC2 emulator", function () {
@@ -106,9 +111,11 @@ describe("end to end: the serialized Lambda on the EC2 emulator", function () {
       let today: string;
 
       before(async function () {
-        if (runtime.command[0] === "npx" && !node22Available()) {
+        if (runtime.command[0] === "npx" && !nodeAvailable(runtime.command, runtime.major)) {
           if (inCi) {
-            throw new Error("npx -y node@22 failed; CI must run the Node.js 22 pass");
+            throw new Error(
+              `${runtime.command.join(" ")} failed; CI must run the Node.js ${runtime.major} pass`,
+            );
           }
           this.skip();
         }
@@ -122,15 +129,22 @@ describe("end to end: the serialized Lambda on the EC2 emulator", function () {
       it("runs under the intended Node.js and answers 200", () => {
         expect(first.error).to.equal(undefined);
         expect(first.ok).to.be.true;
-        if (runtime.command[0] === "npx") {
-          expect(first.node).to.match(/^v22\./);
-        }
+        expect(first.node).to.match(new RegExp(`^v${runtime.major}\\.`));
         expect(first.response).to.deep.include({
           statusCode: 200,
           retention_days: 90,
           complete: true,
           dry_run: false,
         });
+      });
+
+      it("loads the SDK from the layer only: every module it loaded is the archive's, the layer's or Node's", () => {
+        const allowed = [realpathSync(archiveDir), realpathSync(layerDir)];
+        const loaded = first.loaded.filter((file) => !file.endsWith("/local/invokeArchive.js"));
+        const sdk = loaded.filter((file) => /\/node_modules\/@aws-sdk\//.test(file));
+        expect(sdk.length, "the SDK came from the layer's shims").to.be.greaterThan(0);
+        const outside = loaded.filter((file) => !allowed.some((dir) => file.startsWith(`${dir}/`)));
+        expect(outside, "modules resolved outside the archive and the layer").to.deep.equal([]);
       });
 
       it("tags every case as the policy says", async () => {

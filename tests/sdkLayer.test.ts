@@ -1,15 +1,21 @@
 // The function runs the SDK the tests ran: a pinned, bundled layer, and nothing from the runtime.
 import { expect } from "chai";
+import { spawnSync } from "node:child_process";
+import { createHash } from "node:crypto";
 import { builtinModules } from "node:module";
-import { statSync } from "node:fs";
-import { join } from "node:path";
+import { mkdtempSync, readFileSync, readdirSync, realpathSync, rmSync, statSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join, relative } from "node:path";
 import { deflateRawSync } from "node:zlib";
 import {
   ORGANIZATION_SDK_SURFACE,
   SDK_SURFACE,
   buildSdkLayer,
+  bundledPackageDirs,
   entrySource,
+  lockfileMismatches,
   sdkLayerHash,
+  unprovidedImports,
   type SdkSurface,
 } from "../infra/sdkLayer";
 import { findResource, lambdaArchive, loadStack, sdkLayerDir } from "../local/pulumiMocks";
@@ -31,6 +37,31 @@ function sdkNamesUsed(code: string): Record<string, string[]> {
   return Object.fromEntries(Object.entries(used).map(([pkg, names]) => [pkg, [...names].sort()]));
 }
 
+/** What Pulumi hashes a directory archive by: each file's name and contents (never times or paths above it). */
+function archiveDigest(dir: string): string {
+  const hash = createHash("sha256");
+  const walk = (at: string): string[] =>
+    readdirSync(at, { withFileTypes: true }).flatMap((entry) =>
+      entry.isDirectory() ? walk(join(at, entry.name)) : [join(at, entry.name)],
+    );
+  for (const file of walk(dir).sort()) {
+    hash.update(`${relative(dir, file)}\0`).update(readFileSync(file));
+  }
+  return hash.digest("hex");
+}
+
+/** The layer and the function's reference to it, as `pulumi up` would be given them. */
+async function layerInputs(): Promise<Record<string, unknown>> {
+  await loadStack({ "aws:region": "eu-west-1" });
+  const layer = findResource("aws:lambda/layerVersion:LayerVersion");
+  const { code, ...rest } = layer.inputs;
+  return {
+    ...rest,
+    code: archiveDigest((await code.path) as string),
+    functionLayers: findResource("aws:lambda/function:Function").inputs.layers,
+  };
+}
+
 const sorted = (surface: SdkSurface) =>
   Object.fromEntries(Object.entries(surface).map(([pkg, names]) => [pkg, [...names].sort()]));
 
@@ -41,7 +72,8 @@ describe("the pinned AWS SDK layer", () => {
   before(async () => {
     await loadStack({ "aws:region": "eu-west-1" });
     code = (await lambdaArchive())["__index.js"];
-    layerModules = join(await sdkLayerDir(), "nodejs", "node_modules");
+    // Real path: require.resolve answers with one, and node_modules may be a link (a worktree's).
+    layerModules = realpathSync(join(await sdkLayerDir(), "nodejs", "node_modules"));
   });
 
   it("is a layer for nodejs22.x that the function lists, with the SDK under nodejs/node_modules", () => {
@@ -114,6 +146,93 @@ describe("the pinned AWS SDK layer", () => {
     );
   });
 
+  it("gives an unchanged stack the same layer: two synths, the same inputs and archive contents", async () => {
+    const first = await layerInputs();
+    const second = await layerInputs();
+    expect(second).to.deep.equal(first);
+    expect(first.description).to.match(/content [0-9a-f]{16}\)$/);
+  });
+
+  it("builds the same bytes from scratch in any working directory, as a clean clone or CI does", function () {
+    this.timeout(120_000);
+    const cached = buildSdkLayer();
+    const fresh = mkdtempSync(join(tmpdir(), "sdk-layer-"));
+    const cwd = process.cwd();
+    try {
+      // The bundle once named its modules by their path from the working directory.
+      process.chdir(fresh);
+      const rebuilt = buildSdkLayer(undefined, SDK_SURFACE, fresh);
+      expect(rebuilt.dir.startsWith(fresh)).to.be.true;
+      expect(rebuilt.hash).to.equal(cached.hash);
+      expect(archiveDigest(rebuilt.dir)).to.equal(archiveDigest(cached.dir));
+    } finally {
+      process.chdir(cwd);
+      rmSync(fresh, { recursive: true, force: true });
+    }
+  });
+
+  it("refuses a bundle that leaves an SDK module to the runtime, or is not the locked version", () => {
+    const metafile = {
+      inputs: {
+        "node_modules/@smithy/signature-v4/dist-es/index.js": {
+          imports: [
+            { path: "node:crypto", external: true },
+            { path: "@aws-sdk/signature-v4-crt", external: true },
+            { path: "node_modules/@smithy/util-hex-encoding/dist-es/index.js" },
+          ],
+        },
+        "node_modules/@smithy/util-hex-encoding/dist-es/index.js": {
+          imports: [{ path: "os", external: true }],
+        },
+        "../elsewhere/node_modules/@aws-sdk/core/node_modules/@smithy/core/dist-es/a.js": { imports: [] },
+        "<stdin>": { imports: [] },
+      },
+    };
+    expect(unprovidedImports(metafile)).to.deep.equal(["@aws-sdk/signature-v4-crt"]);
+    expect(bundledPackageDirs(metafile)).to.deep.equal([
+      "node_modules/@aws-sdk/core/node_modules/@smithy/core",
+      "node_modules/@smithy/signature-v4",
+      "node_modules/@smithy/util-hex-encoding",
+    ]);
+    const lockfile = {
+      packages: {
+        "node_modules/@smithy/signature-v4": { version: "5.3.0" },
+        "node_modules/@smithy/util-hex-encoding": { version: "4.2.0" },
+      },
+    };
+    expect(
+      lockfileMismatches(lockfile, {
+        "node_modules/@smithy/signature-v4": "5.3.0",
+        "node_modules/@smithy/util-hex-encoding": "4.1.0",
+        "node_modules/@smithy/core": "3.0.0",
+      }),
+    ).to.deep.equal([
+      "node_modules/@smithy/util-hex-encoding is 4.1.0, package-lock.json pins 4.2.0",
+      "node_modules/@smithy/core (3.0.0) is not in package-lock.json",
+    ]);
+  });
+
+  it("makes a benchmark process load the layer's clients, and refuse one the layer lacks", () => {
+    const run = (request: string) =>
+      spawnSync(
+        process.execPath,
+        [
+          "-r",
+          join(__dirname, "..", "local", "useLayer.js"),
+          "-e",
+          `console.log(require.resolve("${request}"))`,
+        ],
+        { cwd: tmpdir(), encoding: "utf8", env: { ...process.env, SDK_LAYER_DIR: buildSdkLayer().dir } },
+      );
+    const ec2 = run("@aws-sdk/client-ec2");
+    expect(ec2.status, ec2.stderr).to.equal(0);
+    expect(ec2.stdout.trim().startsWith(layerModules)).to.be.true;
+    // Installed in node_modules, which the layer's directory sits under, but not in this layer.
+    const sqs = run("@aws-sdk/client-sqs");
+    expect(sqs.status).not.to.equal(0);
+    expect(sqs.stderr).to.include("@aws-sdk/client-sqs: not in the function's SDK layer");
+  });
+
   it("bundles from each package's ES module build, re-exporting the surface only", () => {
     expect(entrySource({ "@aws-sdk/client-sns": ["SNSClient", "PublishCommand"] })).to.equal(
       'export { SNSClient, PublishCommand } from "@aws-sdk/client-sns";',
@@ -131,7 +250,7 @@ describe("organization mode's pinned AWS SDK layer", () => {
     for (const name of FUNCTIONS) {
       code[name] = (await lambdaArchive(name))["__index.js"];
     }
-    layerModules = join(await sdkLayerDir("organization-sdk-layer"), "nodejs", "node_modules");
+    layerModules = realpathSync(join(await sdkLayerDir("organization-sdk-layer"), "nodejs", "node_modules"));
   });
 
   it("provides every module either function requires, and neither requires anything else", () => {

@@ -53,6 +53,9 @@ describe("npm run synth", () => {
       '"RETENTION_DAYS": "90"',
       "retentionInDays: 14",
       "functionName: TagEC2Backups",
+      // The pinned SDK layer, and the function referencing it.
+      "+ aws:lambda/layerVersion:LayerVersion  tagger-us-east-1-sdk-layer",
+      'layers: [\n        "arn:aws:lambda:us-east-1:123456789012:layer:TagEC2Backups-aws-sdk:1"',
     ]) {
       expect(plan).to.include(expected);
     }
