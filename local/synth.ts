@@ -239,7 +239,7 @@ export async function main(
   }
   const flagErrors = badFlagValues(values.stack ?? "dev", values.config ?? []);
   if (flagErrors !== undefined) {
-    io.err.write(`error: ${flagErrors}\n${USAGE}\n`);
+    io.err.write(`npm run synth failed: ${flagErrors}\n${USAGE}\n`);
     return 2;
   }
   try {
@@ -254,8 +254,9 @@ export async function main(
     }
     return 0;
   } catch (error) {
-    // What `pulumi preview` prints for the program's RunError.
-    io.err.write(`error: ${(error as Error).message}\n`);
+    // The program's RunError, as `pulumi preview` would show it, labelled by what ran (as `npm run tag
+    // failed:` and `demo failed:` are), so a failure is never mistaken for the Lambda's own.
+    io.err.write(`npm run synth failed: ${(error as Error).message}\n`);
     return 1;
   }
 }

@@ -93,7 +93,7 @@ describe("npm run synth", () => {
       io.io,
     );
     expect(code).to.equal(2);
-    expect(io.err()).to.match(/^error: Invalid stack configuration \(2 problems\):/);
+    expect(io.err()).to.match(/^npm run synth failed: Invalid stack configuration \(2 problems\):/);
     expect(io.err()).to.include('ec2-backup-retention:retentionDays = "0"');
     expect(io.err()).to.include("usage: npm run synth");
     expect(existsSync(out)).to.be.false;
@@ -115,7 +115,7 @@ describe("npm run synth", () => {
     try {
       const io = capture();
       expect(await main(["--stack", `synthbad${process.pid}`], io.io)).to.equal(1);
-      expect(io.err()).to.match(/^error: Invalid stack configuration \(1 problem\):/);
+      expect(io.err()).to.match(/^npm run synth failed: Invalid stack configuration \(1 problem\):/);
     } finally {
       rmSync(file, { force: true });
     }
