@@ -36,7 +36,8 @@ function utcDay(value: Date | string | undefined): string | undefined {
   if (value === undefined) {
     return undefined;
   }
-  const date = new Date(value);
+  // The SDK already hands a Date: reading it costs less than copying it.
+  const date = value instanceof Date ? value : new Date(value);
   return Number.isNaN(date.getTime()) ? undefined : isoDateUtc(date);
 }
 

@@ -3,7 +3,15 @@
 // partitions at once, and records which it finished, so the next run continues instead of starting
 // again. The state lives in the ledger's state items (the table only this function writes). Pure,
 // apart from the JSON it reads and writes.
-import { SHARDS, decodeShards, encodeShards, planPartitions, shardOf, shardsPerPartition } from "./shards";
+import {
+  SHARDS,
+  decodeShards,
+  encodeShards,
+  filterFor,
+  planPartitions,
+  shardOf,
+  shardsPerPartition,
+} from "./shards";
 import type { Partition } from "./shards";
 
 export const SWEEP_STATE = "sweep";
@@ -79,9 +87,13 @@ export function passForRun(state: SweepState | undefined, now: Date): SweepState
   return decodeShards(state.pass.done).every(Boolean) ? fresh(state) : state;
 }
 
-/** The partitions of the shards left in the pass, sized so each holds about 12,500 snapshots. */
-export function partitionsFor(state: SweepState): Partition[] {
+/**
+ * The partitions of the shards left in the pass (and not in `listing`), sized so each holds about
+ * 12,500 snapshots.
+ */
+export function partitionsFor(state: SweepState, listing: readonly number[] = []): Partition[] {
   const done = decodeShards(state.pass.done);
+  listing.forEach((s) => (done[s] = true));
   if (state.pass.unfiltered) {
     // One unfiltered listing of everything: it can only finish the pass whole.
     return done.every(Boolean) ? [] : [{ shards: Array.from({ length: SHARDS }, (_, s) => s) }];
@@ -89,6 +101,12 @@ export function partitionsFor(state: SweepState): Partition[] {
   // Size unknown (no pass finished yet): one partition per leading hex digit, listed at once.
   const bySize = state.estimate === undefined ? UNKNOWN_SIZE_SHARDS : shardsPerPartition(state.estimate);
   return planPartitions(done, Math.min(bySize, state.partitionShards ?? SHARDS));
+}
+
+/** The first shard the pass has not done, alone: what an account of unknown size is sized by. */
+export function leadPartition(state: SweepState): Partition {
+  const shard = Math.max(0, decodeShards(state.pass.done).indexOf(false));
+  return { shards: [shard], filter: filterFor([shard]) };
 }
 
 /** Marks shards done; when the last one is, records the full pass and the account's size. */

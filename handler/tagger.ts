@@ -33,6 +33,7 @@ import {
   createFilterCheck,
   markDone,
   parseSweepState,
+  leadPartition,
   partitionsFor,
   passForRun,
   sweepReport,
@@ -473,9 +474,22 @@ export async function tagBackups(ports: TaggerPorts, settings: TaggerSettings): 
     if (check.unsharded.length > 0) {
       distrustFilter("snapshot IDs outside the shard scheme", check.unsharded);
     }
-    await forEachConcurrent(partitions, tuning.listConcurrency, (partition) =>
-      listPartition(partition, check),
-    );
+    let rest = partitions;
+    if (state.estimate === undefined && !state.pass.unfiltered) {
+      // Size unknown: one shard first, alone, and the rest cut by what it held. Sixteen partitions
+      // at once cost up to one part-filled page each, 1.3x the calls an account of 10,000 needs;
+      // one shard costs one page more and a few seconds before the rest start.
+      const lead = leadPartition(state);
+      await listPartition(lead, check);
+      const led = completed.find((c) => c.partition === lead);
+      if (led === undefined) {
+        return;
+      }
+      state = { ...state, estimate: led.listed * SHARDS };
+      rest = partitionsFor(state, lead.shards);
+      plannedShards = Math.max(lead.shards.length, ...rest.map((p) => p.shards.length));
+    }
+    await forEachConcurrent(rest, tuning.listConcurrency, (partition) => listPartition(partition, check));
   };
   async function readSweepState(): Promise<SweepState | undefined> {
     if (ports.ledger === undefined) {

@@ -66,12 +66,17 @@ describe("the pipeline", () => {
       ec2
         .sent("DescribeSnapshotsCommand")
         .flatMap((input) => (input.Filters ?? []).flatMap((f: { Values: string[] }) => f.Values));
-    // Size unknown: the sample page, then 16 partitions, "snap-0*" to "snap-f*", of 2 pages each.
+    // Size unknown: the sample page, then the first shard alone (117 snapshots, one page), which
+    // sizes the rest at about 30,000: two partitions of 128 shards less the first, 15 pages each.
     const first = await run(ec2, {}, { ledger });
-    expect([...new Set(filtered())]).to.have.members(
-      [..."0123456789abcdef"].map((digit) => `snap-${digit}*`),
-    );
-    expect(ec2.sent("DescribeSnapshotsCommand")).to.have.length(1 + 16 * 2);
+    const calls = ec2.sent("DescribeSnapshotsCommand");
+    expect(calls[0].Filters).to.equal(undefined);
+    expect(calls[1].Filters).to.deep.equal([{ Name: "snapshot-id", Values: ["snap-00*"] }]);
+    expect(calls.slice(2).some((input) => (input.Filters?.[0].Values ?? []).includes("snap-00*"))).to.be
+      .false;
+    // "snap-00*"; "snap-01*" to "snap-0f*" and "snap-1*" to "snap-7*"; "snap-8*" to "snap-f*".
+    expect([...new Set(filtered())]).to.have.length(1 + 15 + 7 + 8);
+    expect(calls).to.have.length(1 + 1 + 15 + 15);
     expect(first.report.snapshots).to.deep.include({ listed: 30_000, tagged: 30_000 });
     expect(first.report.sweep).to.deep.include({
       passComplete: true,
@@ -81,7 +86,7 @@ describe("the pipeline", () => {
     expect(parseSweepState(ledger.state.get(SWEEP_STATE))?.estimate).to.equal(30_000);
     // Known to be 30,000: two partitions of 128 shards (15 pages each), plus the sample page.
     const second = await run(ec2, {}, { ledger });
-    expect(ec2.sent("DescribeSnapshotsCommand")).to.have.length(33 + 1 + 30);
+    expect(ec2.sent("DescribeSnapshotsCommand")).to.have.length(32 + 1 + 30);
     expect(second.report.snapshots).to.deep.include({ listed: 30_000, unchanged: 30_000 });
     expect(second.report.complete).to.be.true;
   });

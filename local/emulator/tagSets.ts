@@ -18,7 +18,10 @@ export class TagSets {
     let index = this.byKey.get(key);
     if (index === undefined) {
       index = this.sets.length;
-      this.sets.push(tags.map((t) => ({ ...t })));
+      // Flat copies: a tag parsed from a request is a V8 sliced string that keeps the whole
+      // request body alive (38 KB for a CreateTags of 1,000 IDs), which charged the fake's
+      // memory to the tagger's peak RSS.
+      this.sets.push(tags.map((t) => ({ Key: flat(t.Key), Value: flat(t.Value) })));
       this.byKey.set(key, index);
     }
     this.byArray.set(tags, index);
@@ -28,4 +31,9 @@ export class TagSets {
   get(index: number): Tag[] {
     return this.sets[index];
   }
+}
+
+/** A copy of the string that shares no storage with the string it came from. */
+function flat(value: string): string {
+  return Buffer.from(value, "utf8").toString("utf8");
 }
