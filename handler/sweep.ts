@@ -15,7 +15,10 @@ import {
 import type { Partition } from "./shards";
 
 export const SWEEP_STATE = "sweep";
-/** Shards per partition while the account's size is unknown: 16 partitions, "snap-0*" to "snap-f*". */
+/**
+ * Shards per partition while the account's size is unknown and its first shard could not size it
+ * (the lead listing failed): 16 partitions, "snap-0*" to "snap-f*".
+ */
 export const UNKNOWN_SIZE_SHARDS = 16;
 
 export interface SweepState {

@@ -11,6 +11,7 @@ import {
 import {
   afterRun,
   createFilterCheck,
+  leadPartition,
   markDone,
   parseSweepState,
   partitionsFor,
@@ -103,6 +104,21 @@ describe("the sweep's state", () => {
       shardsDone: 0,
       fullPassWithinSweep: false,
     });
+  });
+
+  it("sizes an account of unknown size by its first shard left, and plans the rest without it", () => {
+    const state = passForRun(undefined, T0);
+    expect(leadPartition(state)).to.deep.equal({ shards: [0], filter: ["snap-00*"] });
+    const partShardsDone = { ...state, pass: { ...state.pass, done: encodeShards([true, true, false]) } };
+    expect(leadPartition(partShardsDone)).to.deep.equal({ shards: [2], filter: ["snap-02*"] });
+    // The first shard held 40: about 10,240 in all, one partition for the other 255 shards.
+    const rest = partitionsFor({ ...state, estimate: 40 * SHARDS }, [0]);
+    expect(rest).to.have.length(1);
+    expect(rest[0].shards).to.deep.equal(allShards.slice(1));
+    // The first shard held 3,900: about 1,000,000, 4-shard partitions, the first one short of shard 0.
+    const large = partitionsFor({ ...state, estimate: 3_900 * SHARDS }, [0]);
+    expect(large).to.have.length(64);
+    expect(large[0].shards).to.deep.equal([1, 2, 3]);
   });
 
   it("lists the rest of a pass unfiltered once the filter is distrusted", () => {
