@@ -1,6 +1,7 @@
 // A year of days (`npm run bench -- --lifecycle`): an account that makes X backups a day (plain
 // snapshots, and AMIs each with its own backing snapshot) under retention N with expiry on, the
-// tagger run once a day (the stack's default schedule, rate(1 day)). Foreign backups, carrying
+// tagger run once a day (the least often a stack runs it; the default is hourly, and bench/expiry.ts
+// runs that at the benchmarked sizes). Foreign backups, carrying
 // Retention and DeleteOn tags someone else wrote (already past), sit there all year: none may go.
 import { dayNumber } from "../handler/dates";
 import type { Tag } from "../handler/tagPolicy";

@@ -3,7 +3,7 @@
 // over an in-process EC2 fake with EC2's buckets, a service time per call (latency profile), the
 // tagger's CPU charged at the function's memorySize, and a simulated clock. Ours (the pipeline)
 // beside the sequential design and the seed's approach. Exits non-zero when a goal is missed.
-import { spawnSync } from "node:child_process";
+import { spawn, spawnSync } from "node:child_process";
 import { writeFileSync } from "node:fs";
 import { cpus, totalmem } from "node:os";
 import { join } from "node:path";
@@ -11,6 +11,7 @@ import { ROOT } from "../infra/projectRoot";
 import { renderChart } from "./chart";
 import { measureColdStarts, type ColdStart } from "./coldStart";
 import { renderEmulatorTable, runEmulatorBench, type EmulatorRow } from "./emulatorBench";
+import type { ExpiryRequest, ExpiryResult } from "./expiry";
 import { withSdkLayer } from "./layerProcess";
 import type { LifecycleRequest, LifecycleResult } from "./lifecycle";
 import {
@@ -36,6 +37,8 @@ const MEMORY_SIZES = [192, 256, 512, 1024];
 const ORG = { accounts: 100, regions: 4, snapshots: 10_000, concurrency: [1, 5, 10, 25, 50, 100] };
 /** Memory the function needs: the measured peak RSS plus 20%. */
 const HEADROOM = 0.2;
+/** Simulated days of hourly runs in the full expiry runs (a day at 1,050,000 costs minutes of wall time). */
+const EXPIRY_DAYS = { at110k: 2, at1m: 1 };
 /** Node.js 22, the Lambda runtime's version: this process if it is one, otherwise from the npm registry. */
 const NODE_22 = process.version.startsWith("v22.") ? [process.execPath] : ["npx", "-y", "node@22"];
 
@@ -85,6 +88,30 @@ function child<T>(request: RunRequest, memorySize = DEFAULT_MEMORY_SIZE, options
     throw new Error(`${JSON.stringify(request)} failed:\n${run.stderr}`);
   }
   return JSON.parse(run.stdout.trim().split("\n").pop() as string) as T;
+}
+
+/**
+ * The same in the background: the longest run (a simulated day of hourly runs at 1,050,000
+ * resources, half an hour on a 2-core machine) goes beside the others, each on a core of its own.
+ */
+function backgroundChild<T>(request: RunRequest, memorySize = DEFAULT_MEMORY_SIZE): Promise<T> {
+  const layer = withSdkLayer(process.env);
+  const proc = spawn(
+    process.execPath,
+    [...layer.args, "--expose-gc", ...lambdaHeapFlags(memorySize), SCRIPT, JSON.stringify(request)],
+    { env: layer.env, stdio: ["ignore", "pipe", "pipe"] },
+  );
+  let stdout = "";
+  let stderr = "";
+  proc.stdout.on("data", (chunk: Buffer) => (stdout += chunk.toString()));
+  proc.stderr.on("data", (chunk: Buffer) => (stderr += chunk.toString()));
+  return new Promise((resolve, reject) =>
+    proc.on("close", (code) =>
+      code === 0
+        ? resolve(JSON.parse(stdout.trim().split("\n").pop() as string) as T)
+        : reject(new Error(`${JSON.stringify(request)} failed:\n${stderr}`)),
+    ),
+  );
 }
 
 function scenario(
@@ -180,6 +207,60 @@ function sweepRequest(): SweepRequest {
       };
 }
 
+/**
+ * Expiry keeps up: the stack's defaults (hourly, maxDeletionsPerRun 1000, grace 1, sweep 24 h) on
+ * the benchmarked accounts at retention 90. The small run shortens the timeout and the retention
+ * and runs every 4 h, so a day's deletions need several runs: counts only.
+ */
+function expiryRequests(): ExpiryRequest[] {
+  const defaults: Pick<
+    ExpiryRequest,
+    "kind" | "profile" | "memorySize" | "maxDeletionsPerRun" | "graceDays" | "sweepHours"
+  > = {
+    kind: "expiry",
+    profile: PROFILE,
+    memorySize: DEFAULT_MEMORY_SIZE,
+    maxDeletionsPerRun: 1000,
+    graceDays: 1,
+    sweepHours: 24,
+  };
+  if (small) {
+    return [
+      {
+        ...defaults,
+        snapshots: 2_000,
+        images: 100,
+        retentionDays: 7,
+        days: 2,
+        timeoutMs: 40_000,
+        scheduleHours: 4,
+      },
+    ];
+  }
+  const full = { ...defaults, retentionDays: 90, timeoutMs: 300_000, scheduleHours: 1 };
+  return [
+    { ...full, snapshots: 100_000, images: 10_000, days: EXPIRY_DAYS.at110k },
+    { ...full, snapshots: 1_000_000, images: 50_000, days: EXPIRY_DAYS.at1m },
+  ];
+}
+
+function checkExpiry(result: ExpiryResult): void {
+  const r = result.request;
+  const at = `expiry at ${result.resources.toLocaleString("en-US")} resources, N=${r.retentionDays}, every ${r.scheduleHours} h, ${r.maxDeletionsPerRun} a run at most`;
+  const perDay = result.days.map((d) => d.deleted);
+  check(
+    `${at}: every day deletes at least the churn of ${fmt(result.churnPerDay)} and leaves nothing due`,
+    result.days.length > 0 &&
+      result.days.every((d) => d.deleted >= Math.floor(result.churnPerDay) && d.leftDue === 0),
+    `deleted ${perDay.map((n) => n.toLocaleString("en-US")).join(", ")} a day; due left at day's end ${result.days.map((d) => d.leftDue).join(", ")}`,
+  );
+  check(
+    `${at}: the backlog shrinks run over run and reaches 0 every day (DeletionBacklog alarm quiet)`,
+    result.growingReports === 0 && result.days.every((d) => d.minReportedBacklog === 0),
+    `${result.growingReports} runs reported growth; least backlog a day ${result.days.map((d) => d.minReportedBacklog ?? "not reported").join(", ")}`,
+  );
+}
+
 function checkLifecycle(result: LifecycleResult): void {
   const at = `lifecycle (${result.request.days} days, ${result.request.perDay}/day, N=${result.request.retentionDays})`;
   check(
@@ -226,6 +307,7 @@ interface Everything {
   retainedHeap?: ScenarioResult[];
   sweep?: SweepResult;
   lifecycle?: LifecycleResult;
+  expiry: ExpiryResult[];
   organization?: {
     target: ScenarioResult[];
     coverage: { concurrency: number; firstRunSeconds: number; steadySeconds: number }[];
@@ -285,6 +367,7 @@ async function main(): Promise<void> {
     scenarios: [],
     seeds: [],
     memorySizes: [],
+    expiry: [],
     emulatorRows: [],
     checks,
   };
@@ -302,6 +385,15 @@ async function main(): Promise<void> {
   if (memoryOnly) {
     all.memory = await measureMemory();
     return finish(all);
+  }
+  const expiries = expiryRequests();
+  // The longest expiry run starts first, in the background (one request in the small run: none).
+  const longest = expiries.length > 1 ? expiries.pop() : undefined;
+  const longestExpiry = longest ? backgroundChild<ExpiryResult>(longest) : undefined;
+  if (longest) {
+    log(
+      `expiry at ${(longest.snapshots + longest.images).toLocaleString("en-US")} resources, in the background...`,
+    );
   }
   const sizes = small ? [1_000] : [1_000, 10_000, 100_000];
   const largest = sizes[sizes.length - 1];
@@ -423,6 +515,17 @@ async function main(): Promise<void> {
   log("lifecycle...");
   all.lifecycle = child<LifecycleResult>(lifecycleRequest());
   checkLifecycle(all.lifecycle);
+  for (const request of expiries) {
+    log(
+      `expiry at ${(request.snapshots + request.images).toLocaleString("en-US")} resources, ${request.days} days...`,
+    );
+    all.expiry.push(child<ExpiryResult>(request));
+  }
+  if (longestExpiry) {
+    log("waiting for the expiry run in the background...");
+    all.expiry.push(await longestExpiry);
+  }
+  all.expiry.forEach(checkExpiry);
   if (args.has("--emulator")) {
     all.emulatorRows = await runEmulatorBench(5_000, log);
   }
@@ -649,6 +752,40 @@ function renderTables(all: Everything): string {
             l.backlogMax === undefined ? "not reported" : String(l.backlogMax),
           ],
         ],
+      ),
+    );
+  }
+  for (const e of all.expiry) {
+    const r = e.request;
+    parts.push(
+      "",
+      `Expiry keeps up: ${r.snapshots.toLocaleString("en-US")} snapshots + ${r.images.toLocaleString("en-US")} AMIs at steady state, retention ${r.retentionDays} days (${fmt(e.churnPerDay)} fall due a day, as many made), ${r.profile} latency, ${r.timeoutMs / 1000} s timeout, a run every ${r.scheduleHours} h, maxDeletionsPerRun ${r.maxDeletionsPerRun}, grace ${r.graceDays} day, sweep ${r.sweepHours} h:`,
+      "",
+      table(
+        [
+          "day",
+          "due",
+          "deleted",
+          "due left at day's end",
+          "runs to clear",
+          "most deletions in a run",
+          "longest run s",
+          "least reported backlog",
+          "throttled",
+          "incomplete runs",
+        ],
+        e.days.map((d) => [
+          String(d.day + 1),
+          d.due.toLocaleString("en-US"),
+          d.deleted.toLocaleString("en-US"),
+          d.leftDue.toLocaleString("en-US"),
+          d.runsToClear === undefined ? `not in ${d.runs}` : `${d.runsToClear} of ${d.runs}`,
+          d.maxDeletionsInRun.toLocaleString("en-US"),
+          fmt(d.maxRunSeconds),
+          d.minReportedBacklog === undefined ? "not reported" : d.minReportedBacklog.toLocaleString("en-US"),
+          String(d.throttled),
+          String(d.incompleteRuns),
+        ]),
       ),
     );
   }

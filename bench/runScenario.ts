@@ -1,11 +1,13 @@
 // One benchmark run in a fresh process, so memory figures belong to that run alone.
 // Usage: node --expose-gc [heap flags] out/bench/runScenario.js '<RunRequest as JSON>'
 // Prints one JSON object. Kinds: "scenario" (one tagger run), "sweep" (daily runs of a large
-// account until a full pass and beyond), "lifecycle" (a year of days), "seed" (the seed's model).
+// account until a full pass and beyond), "lifecycle" (a year of days), "expiry" (hourly runs of an
+// account at steady state with expiry on), "seed" (the seed's model).
 import { SHARDS, encodeShards } from "../handler/shards";
 import { SWEEP_STATE, type SweepState } from "../handler/sweep";
 import { DEFAULTS } from "../infra/config";
 import type { LatencyProfile } from "../local/emulator/latency";
+import { runExpiry, type ExpiryRequest } from "./expiry";
 import { runLifecycle, type LifecycleRequest } from "./lifecycle";
 import { runSeedWithRetries } from "./seedModel";
 import {
@@ -40,7 +42,7 @@ export interface SeedRequest {
   profile: LatencyProfile;
 }
 
-export type RunRequest = ScenarioRequest | SeedRequest | SweepRequest | LifecycleRequest;
+export type RunRequest = ScenarioRequest | SeedRequest | SweepRequest | LifecycleRequest | ExpiryRequest;
 
 export interface ScenarioResult {
   design: Design;
@@ -159,6 +161,8 @@ async function dispatch(request: RunRequest): Promise<unknown> {
       return runSweep(request);
     case "lifecycle":
       return runLifecycle(request);
+    case "expiry":
+      return runExpiry(request);
   }
 }
 

@@ -111,7 +111,8 @@ export function createSimulation(options: SimulationOptions): Simulation {
         credentials: { accessKeyId: "bench", secretAccessKey: "bench" },
         requestHandler: queryProtocolHandler(account, {
           beforeSend: () => cpu.beforeSend(),
-          onRequest: () => {
+          onRequest: (action) => {
+            trace?.(action);
             if (options.sampleHeap) {
               cpu.exclude(() => {
                 gc();
@@ -127,6 +128,15 @@ export function createSimulation(options: SimulationOptions): Simulation {
           sleep,
         }),
       });
+      // BENCH_TRACE=1: when each kind of call is first and last sent in a run, on stderr.
+      const seen = new Map<string, [number, number, number]>();
+      const trace = process.env.BENCH_TRACE
+        ? (action: string) => {
+            const t = (Date.now() - simStart) / 1000;
+            const [first, , n] = seen.get(action) ?? [t, t, 0];
+            seen.set(action, [first, t, n + 1]);
+          }
+        : undefined;
       const callsBefore = { ...account.calls };
       const throttledBefore = { ...account.throttled };
       const writesBefore = ledger.writes;
@@ -152,6 +162,11 @@ export function createSimulation(options: SimulationOptions): Simulation {
         time.clock.setSystemTime(end);
       }
       const calls = diff(account.calls, callsBefore);
+      if (trace) {
+        process.stderr.write(
+          `${[...seen].map(([a, [f, l, n]]) => `${a} x${n} ${f.toFixed(0)}-${l.toFixed(0)} s`).join("; ")}\n`,
+        );
+      }
       return {
         report,
         simulatedSeconds: (Date.now() - simStart) / 1000,

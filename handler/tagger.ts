@@ -506,11 +506,19 @@ export async function tagBackups(ports: TaggerPorts, settings: TaggerSettings): 
   // Expiry runs only when every AMI was listed, so no snapshot still in use is taken for free. With
   // the sweep it starts as soon as the AMIs are listed, beside the snapshot listing: the due query
   // finds its candidates, and deletions (their own EC2 bucket) get the whole run, not what the
-  // listing leaves. A second round at the end takes the due snapshots the listing found since.
+  // listing leaves. The notice window (due in the next days: notices and BackupsDueSoon only) is
+  // queried beside the deletions, not before them: on a large account it is a week of backups
+  // (7/90 of 1,000,000 is 78 pages), which would otherwise come out of every run's deletion time.
+  // A second round at the end takes the due snapshots the listing found since.
   const expiryResults: ExpiryReport[] = [];
   const expiredPlanned = new Set<string>();
   let dueQueryComplete = false;
   let dueQueried = false;
+  let dueQuery: Promise<{ complete: boolean }> | undefined;
+  let soonQuery: Promise<{ complete: boolean }> | undefined;
+  /** What the due query found, for the cross-check against the listing's own due snapshots. */
+  const dueFound = new Set<string>();
+  let dueWindow: Set<string> | undefined;
   const expireOnce = async () => {
     const throttledOrFailed = report.stopReason !== undefined && !report.stopReason.startsWith("time:");
     if (!expiry.expire || ports.ledger === undefined || !amisWhole || throttledOrFailed || outOfTime()) {
@@ -518,7 +526,8 @@ export async function tagBackups(ports: TaggerPorts, settings: TaggerSettings): 
     }
     if (sweeping && !dueQueried) {
       dueQueried = true;
-      dueQueryComplete = (await queryDue()).complete;
+      dueQueryComplete = (await (dueQuery ?? queryDue("due"))).complete;
+      soonQuery = noticeDays > 0 ? queryDue("soon") : undefined;
     }
     const plan = planner.plan();
     const deleted = expiryResults.reduce((n, r) => n + r.amisDeregistered + r.snapshotsDeleted, 0);
@@ -551,13 +560,19 @@ export async function tagBackups(ports: TaggerPorts, settings: TaggerSettings): 
       stop("time: the deadline came during expiry");
     }
   };
-  const expireBesideListing = tuning.concurrentKinds && sweeping && expiry.expire;
+  const expireBesideListing =
+    tuning.concurrentKinds && sweeping && expiry.expire && ports.ledger !== undefined;
 
-  if (tuning.concurrentKinds) {
-    await Promise.all([
-      listAmis().then(() => (expireBesideListing ? expireOnce() : undefined)),
-      listSnapshotStage(),
-    ]);
+  if (expireBesideListing) {
+    // Deletions wait for the whole AMI listing (in-use protection), and the snapshot listing's
+    // parsing would share the function's CPU with it: on 1,000,000 snapshots + 50,000 AMIs that
+    // pushed the first deletion to 139 s of a 270 s run (bench/expiry.ts). So the AMIs come first,
+    // the due query beside them, then the deletions beside the snapshot listing.
+    dueQuery = queryDue("due");
+    await listAmis();
+    await Promise.all([expireOnce(), listSnapshotStage()]);
+  } else if (tuning.concurrentKinds) {
+    await Promise.all([listAmis(), listSnapshotStage()]);
   } else {
     await listAmis();
     await writers.ami.flush();
@@ -612,6 +627,14 @@ export async function tagBackups(ports: TaggerPorts, settings: TaggerSettings): 
   if (expiry.expire && ports.ledger !== undefined && !outOfTime()) {
     await expireOnce();
   }
+  crossCheckDueQuery();
+  if (dueQuery !== undefined && !dueQueried) {
+    // Started beside the AMI listing, but expiry did not run (AMIs incomplete, out of time).
+    await dueQuery;
+  }
+  if (soonQuery !== undefined) {
+    dueQueryComplete = (await soonQuery).complete && dueQueryComplete;
+  }
   if (expiryResults.length > 0) {
     const result = expiryResults.reduce(addExpiry);
     const ledger = ports.ledger as Ledger;
@@ -645,20 +668,21 @@ export async function tagBackups(ports: TaggerPorts, settings: TaggerSettings): 
   return report;
 
   /**
-   * Our snapshots whose DeleteOn says they are due, or fall due within the notice window, found by
-   * their tags whatever the sweep has reached. Snapshots the listing found due that this query
-   * missed count as filter-check failures, and are candidates all the same.
+   * Our snapshots whose DeleteOn says they are due ("due"), or fall due within the notice window
+   * ("soon"), found by their tags whatever the sweep has reached. Snapshots the listing found due
+   * that this query missed count as filter-check failures, and are candidates all the same.
    */
-  async function queryDue(): Promise<{ complete: boolean }> {
+  async function queryDue(which: "due" | "soon"): Promise<{ complete: boolean }> {
     const lastDue = -(expiry.graceDays + 1);
+    const [first, last] =
+      which === "due" ? [lastDue - DUE_LOOKBACK_DAYS, lastDue] : [lastDue + 1, lastDue + noticeDays];
     const dates: string[] = [];
-    for (let offset = lastDue - DUE_LOOKBACK_DAYS; offset <= lastDue + noticeDays; offset++) {
+    for (let offset = first; offset <= last; offset++) {
       const date = addDays(today, offset);
       if (date !== undefined) {
         dates.push(date);
       }
     }
-    const found = new Set<string>();
     try {
       // One value of the filters' 200 goes to the Retention filter.
       for (let start = 0; start < dates.length; start += MAX_FILTER_VALUES - 1) {
@@ -666,7 +690,7 @@ export async function tagBackups(ports: TaggerPorts, settings: TaggerSettings): 
         for await (const page of listDueSnapshots(ports.ec2, retentionValue(settings.retentionDays), chunk)) {
           const lookup = await entries.load(batchIdsOf(page));
           for (const resource of page) {
-            found.add(resource.id);
+            dueFound.add(resource.id);
             // Dated (adopted, re-anchored) in this very run: deletable from the next run on, as
             // when the listing decides.
             const batch = tagValue(resource.tags, BATCH_KEY) ?? "";
@@ -693,8 +717,22 @@ export async function tagBackups(ports: TaggerPorts, settings: TaggerSettings): 
       ports.log.warn("could not query due snapshots; expiring those the listing found", describeError(error));
       return { complete: false };
     }
-    const window = new Set(dates);
-    const missed = [...listedDue].filter(([id, deleteOn]) => window.has(deleteOn) && !found.has(id));
+    if (which === "due") {
+      dueWindow = new Set(dates);
+    }
+    return { complete: true };
+  }
+
+  /**
+   * Once the listing is over: snapshots it found due that the due query did not return count as
+   * filter-check failures (they are expired all the same).
+   */
+  function crossCheckDueQuery(): void {
+    if (dueWindow === undefined) {
+      return;
+    }
+    const window = dueWindow;
+    const missed = [...listedDue].filter(([id, deleteOn]) => window.has(deleteOn) && !dueFound.has(id));
     if (missed.length > 0) {
       filterFailures += missed.length;
       if (report.sweep) {
@@ -705,7 +743,6 @@ export async function tagBackups(ports: TaggerPorts, settings: TaggerSettings): 
         examples: missed.slice(0, 10).map(([id]) => id),
       });
     }
-    return { complete: true };
   }
 }
 

@@ -273,8 +273,11 @@ describe("expiry", () => {
       {
         snapshots,
         beforeCommand: (name, input, account) => {
-          // The listing is done; someone moves one backup a year ahead and deletes another.
-          if (name === "DescribeSnapshotsCommand" && input.Filters && !listed) {
+          // The listing and the due query are done (the re-read by ID is next); someone moves one
+          // backup a year ahead and deletes another.
+          const byId =
+            input.Filters?.[0]?.Name === "snapshot-id" && !/[*?]/.test(input.Filters[0].Values.join());
+          if (name === "DescribeSnapshotsCommand" && byId && !listed) {
             listed = true;
             account.snapshots.set("snap-moved", [
               { Key: "Retention", Value: "365days" },

@@ -228,6 +228,59 @@ describe("expiry in the pipeline", () => {
     expect(firstDelete).to.be.lessThan(names.lastIndexOf("DescribeSnapshotsCommand"));
   });
 
+  it("queries the notice window beside the deletions, not before them", async () => {
+    const ledger = largeAccountLedger();
+    const snaps = spreadResources("snap", 2_000);
+    const due = snaps.slice(0, 5);
+    const soon = snaps.slice(5, 8);
+    const dueTags = dated(
+      ledger,
+      due.map((r) => r.id),
+      "2026-10-01",
+    );
+    due.forEach((r) => (r.tags = dueTags.map((t) => ({ ...t }))));
+    // Due on 2026-12-02, within the 7-day notice window of 2026-11-29.
+    const soonTags = dated(
+      ledger,
+      soon.map((r) => r.id),
+      "2026-11-30",
+    );
+    soon.forEach((r) => (r.tags = soonTags.map((t) => ({ ...t }))));
+    // The notice window's answer waits for the first deletion (or 3 s): were the deletions to wait
+    // for that answer instead, the window would be answered first, by the timer.
+    let deletionSent!: () => void;
+    let answeredFirst: "deletion" | "timer" | undefined;
+    const deleting = new Promise<void>((resolve) => (deletionSent = resolve));
+    const timer = setTimeout(() => {
+      answeredFirst ??= "timer";
+      deletionSent();
+    }, 3_000);
+    void deleting.then(() => (answeredFirst ??= "deletion"));
+    const asksSoon = (input: { Filters?: { Name: string; Values: string[] }[] }) =>
+      (input.Filters ?? []).some((f) => f.Name === "tag:DeleteOn" && f.Values.includes("2026-11-30"));
+    const ec2 = stubEc2({
+      snapshots: snaps,
+      beforeCommand: (name) => (name === "DeleteSnapshotCommand" ? deletionSent() : undefined),
+      afterCommand: (name, input, answer) =>
+        name === "DescribeSnapshotsCommand" && asksSoon(input) ? deleting.then(() => answer) : answer,
+    });
+    const { report } = await run(ec2, { expire: true }, { ledger });
+    clearTimeout(timer);
+    expect(answeredFirst).to.equal("deletion");
+    expect(report.expiry?.snapshotsDeleted).to.equal(5);
+    // The window was still counted: the three due soon are in the report.
+    expect(report.notice?.snapshotsDueSoon).to.equal(3);
+    const queries = ec2
+      .sent("DescribeSnapshotsCommand")
+      .filter((input) => (input.Filters ?? []).some((f: { Name: string }) => f.Name === "tag:DeleteOn"));
+    // The due query asks for due dates only (through 2026-11-27: DeleteOn + grace 1 + 1 day); the
+    // window is its own query.
+    const dueDates: string[] = queries.filter((q) => !asksSoon(q)).flatMap((q) => q.Filters[1].Values);
+    expect(dueDates).to.include("2026-10-01");
+    expect(dueDates.sort().at(-1)).to.equal("2026-11-27");
+    expect(queries.filter(asksSoon)).to.have.length(1);
+  });
+
   it("reports a backlog when the cap leaves due backups, and that it grows run over run", async () => {
     const ledger = new MemoryLedger();
     const snaps = spreadResources("snap", 10);
