@@ -51,6 +51,8 @@ export interface ExpiryDay {
   runsToClear?: number;
   maxDeletionsInRun: number;
   maxRunSeconds: number;
+  /** Simulated seconds of all the day's runs: GB-seconds at 1024 MB. */
+  runSeconds: number;
   throttled: number;
   incompleteRuns: number;
 }
@@ -152,6 +154,7 @@ export async function runExpiry(request: ExpiryRequest): Promise<ExpiryResult> {
       runs: 0,
       maxDeletionsInRun: 0,
       maxRunSeconds: 0,
+      runSeconds: 0,
       throttled: 0,
       incompleteRuns: 0,
     };
@@ -185,6 +188,7 @@ export async function runExpiry(request: ExpiryRequest): Promise<ExpiryResult> {
       figures.runs += 1;
       figures.maxDeletionsInRun = Math.max(figures.maxDeletionsInRun, deletions);
       figures.maxRunSeconds = Math.max(figures.maxRunSeconds, simulatedSeconds);
+      figures.runSeconds += simulatedSeconds;
       figures.throttled += Object.values(throttled).reduce((a, b) => a + b, 0);
       figures.incompleteRuns += report.complete || report.sweep?.passComplete === false ? 0 : 1;
       figures.reportedBacklog = report.expiry?.backlog;
