@@ -51,11 +51,11 @@ export const DEFAULTS = {
   // costs a few calls (AMIs, the due query).
   schedule: "rate(1 hour)",
   logRetentionDays: 14,
-  // Chosen by the benchmark (BENCHMARKS.md, "memorySize"): Lambda's CPU scales with memory (one
-  // vCPU at 1,769 MB), and the pipeline is CPU-bound below that, so a run costs about the same
-  // GB-seconds at any size while its time falls with memory; 1024 MB runs a 110,000-resource first
-  // run within the goals. Memory is not what sets it: the function needs 386 MB (peak RSS 322 MB at
-  // 110,000 resources under Node.js 22 with the SDK layer, + 20%; docs/development.md).
+  // Chosen by the benchmark (docs/development.md, "Why 1024 MB"): Lambda's CPU scales with memory
+  // (one vCPU at 1,769 MB), and the pipeline is CPU-bound below that. 512 MB would do at 110,000
+  // resources, but at 1,050,000 a daily pass and hourly expiry need 1024 MB's CPU (at 512 MB half
+  // a million backups went unlisted in a sweep period). Memory is not what sets it: the function
+  // needs 386 MB (peak RSS 321 MB at 110,000 resources under Node.js 22 with the SDK layer, + 20%).
   memorySize: 1024,
   timeoutSeconds: 300,
   extraTags: {} as Record<string, string>,

@@ -51,6 +51,16 @@ describe("README", () => {
     }
   });
 
+  it("quotes only benchmark figures BENCHMARKS.md carries", () => {
+    const benchmarks = readFileSync(join(root, "BENCHMARKS.md"), "utf8");
+    // Figures with a thousands comma or a decimal point (ratios, "1.06x", are computed from them).
+    const figures = section("Benchmarks").match(/\d{1,3}(?:,\d{3})+|\d+\.\d+(?!\d*x)/g) ?? [];
+    expect(figures.length).to.be.greaterThan(5);
+    for (const figure of figures) {
+      expect(benchmarks, figure).to.match(new RegExp(`(?<![\\d.,])${figure.replace(/[.]/g, "\\.")}(?![\\d,]|\\.\\d)`));
+    }
+  });
+
   it("is at most 12 KB", () => {
     expect(Buffer.byteLength(readme)).to.be.at.most(12_288);
   });
