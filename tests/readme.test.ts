@@ -57,7 +57,9 @@ describe("README", () => {
     const figures = section("Benchmarks").match(/\d{1,3}(?:,\d{3})+|\d+\.\d+(?!\d*x)/g) ?? [];
     expect(figures.length).to.be.greaterThan(5);
     for (const figure of figures) {
-      expect(benchmarks, figure).to.match(new RegExp(`(?<![\\d.,])${figure.replace(/[.]/g, "\\.")}(?![\\d,]|\\.\\d)`));
+      expect(benchmarks, figure).to.match(
+        new RegExp(`(?<![\\d.,])${figure.replace(/[.]/g, "\\.")}(?![\\d,]|\\.\\d)`),
+      );
     }
   });
 
