@@ -140,11 +140,10 @@ export async function runExpiry(request: ExpiryRequest): Promise<ExpiryResult> {
   const churnPerDay = resources / request.retentionDays;
   const runsPerDay = Math.round(24 / request.scheduleHours);
   const result: ExpiryResult = { request, resources, churnPerDay, days: [], growingReports: 0 };
-  const deletedBefore = () => deletedCount(account);
   for (let day = 0; day < request.days; day++) {
     const dayStart = start + day * DAY_MS;
     const today = dayNumber(addDays(TODAY, day) as string) as number;
-    const before = deletedBefore();
+    const before = deletedCount(account);
     const due = dueLeft(account, request.graceDays, today);
     const figures: ExpiryDay = {
       day,
@@ -196,16 +195,17 @@ export async function runExpiry(request: ExpiryRequest): Promise<ExpiryResult> {
         figures.minReportedBacklog = Math.min(figures.minReportedBacklog ?? Infinity, report.expiry.backlog);
       }
       result.growingReports += report.expiry?.backlogGrowing ? 1 : 0;
+      // BENCH_PROGRESS=1: a line per run on stderr, to follow a long run.
       if (process.env.BENCH_PROGRESS) {
         process.stderr.write(
           `day ${day + 1} run ${run + 1}: ${deletions} deleted, backlog ${report.expiry?.backlog}, ${simulatedSeconds.toFixed(1)} s\n`,
         );
       }
-      if (figures.runsToClear === undefined && deletedBefore() - before >= due) {
+      if (figures.runsToClear === undefined && deletedCount(account) - before >= due) {
         figures.runsToClear = run + 1;
       }
     }
-    figures.deleted = deletedBefore() - before;
+    figures.deleted = deletedCount(account) - before;
     figures.leftDue = dueLeft(account, request.graceDays, today);
     result.days.push(figures);
   }
